@@ -1,0 +1,96 @@
+"""NumPy reference pieces of the network: output activations and losses.
+
+The recurrent layers run in the compiled kernels; the small dense output layer,
+its activation and the loss run here in NumPy, once per mini-batch. Losses are
+computed from the raw outputs (logits), which is exact and stable where
+``log(probability)`` would underflow. Registries use the same names as the
+estimators' ``out_activation_`` and loss attributes.
+"""
+
+import numpy as np
+from scipy.special import expit, log_softmax, softmax
+
+
+def identity(Z):
+    """Identity output activation."""
+    return Z
+
+
+def logistic(Z):
+    """Logistic sigmoid, one independent probability per output."""
+    return expit(Z)
+
+
+def softmax_rows(Z):
+    """Softmax over the last axis."""
+    return softmax(Z, axis=-1)
+
+
+OUT_ACTIVATIONS = {
+    "identity": identity,
+    "logistic": logistic,
+    "softmax": softmax_rows,
+}
+
+
+def _row_weights(n_rows, sample_weight, dtype):
+    """Per-row weights summing to one (plain mean when no weights)."""
+    if sample_weight is None:
+        return np.full(n_rows, 1.0 / n_rows, dtype=dtype)
+    total = sample_weight.sum()
+    if total <= 0:
+        # A mini-batch of zero-weight samples contributes nothing.
+        return np.zeros(n_rows, dtype=dtype)
+    return (sample_weight / total).astype(dtype, copy=False)
+
+
+def squared_error(Z, Y, sample_weight=None):
+    """Half the mean squared error, averaged over outputs (as MLPRegressor).
+
+    Returns the loss and its gradient with respect to ``Z``.
+    """
+    w = _row_weights(Z.shape[0], sample_weight, Z.dtype)
+    diff = Z - Y
+    loss = 0.5 * float(w @ (diff * diff).mean(axis=1))
+    grad = diff * (w[:, None] / Z.shape[1])
+    return loss, grad
+
+
+def log_loss(Z, Y, sample_weight=None):
+    """Softmax cross-entropy for one-hot ``Y``, from logits ``Z``."""
+    w = _row_weights(Z.shape[0], sample_weight, Z.dtype)
+    logp = log_softmax(Z, axis=1)
+    loss = -float(w @ (Y * logp).sum(axis=1))
+    grad = (np.exp(logp) - Y) * w[:, None]
+    return loss, grad
+
+
+def binary_log_loss(Z, Y, sample_weight=None):
+    """Independent logistic losses summed over outputs, from logits ``Z``."""
+    w = _row_weights(Z.shape[0], sample_weight, Z.dtype)
+    # log(1 + exp(z)) - y z, computed without overflow.
+    per_row = (np.logaddexp(0, Z) - Y * Z).sum(axis=1)
+    loss = float(w @ per_row)
+    grad = (expit(Z) - Y) * w[:, None]
+    return loss, grad
+
+
+LOSS_FUNCTIONS = {
+    "squared_error": squared_error,
+    "log_loss": log_loss,
+    "binary_log_loss": binary_log_loss,
+}
+
+# Output activation that goes with each loss.
+LOSS_ACTIVATION = {
+    "squared_error": "identity",
+    "log_loss": "softmax",
+    "binary_log_loss": "logistic",
+}
+
+
+def log_probabilities(Z, out_activation):
+    """Log of the output probabilities, from logits, without underflow."""
+    if out_activation == "softmax":
+        return log_softmax(Z, axis=1)
+    return -np.logaddexp(0, -Z)

@@ -1,0 +1,11 @@
+"""Compiled kernels (Cython, nogil, OpenMP) behind the estimators.
+
+Modules:
+
+* ``_cython_blas``: fused float/double wrappers over ``scipy.linalg.cython_blas``;
+* ``_openmp_helpers``: thread budget, with a serial fallback when the package
+  was built without OpenMP;
+* ``_activations``: inline scalar activations and their derivatives;
+* ``_rnn_fast``: forward pass and backpropagation through time of the
+  vanilla (Elman) recurrent cell.
+"""

@@ -1,0 +1,1375 @@
+"""Recurrent-network estimators: one shared base, three thin public classes.
+
+``BaseRecurrent`` owns everything the estimators share: parameter validation,
+input checks, initialisation, the mini-batch training loop (shuffling, early
+stopping, optimizer, clipping, L2 penalty), chunked inference and pickling.
+The public classes only say what their targets are and how their outputs are
+read: class probabilities (``RNNClassifier``), real values
+(``RNNRegressor``) or the top layer's final hidden state (``RNNTransformer``).
+"""
+
+import time
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
+from threadpoolctl import ThreadpoolController
+
+from ._base import LOSS_ACTIVATION, LOSS_FUNCTIONS, OUT_ACTIVATIONS, log_probabilities
+from ._compat import Interval, StrOptions, _check_sample_weight, _check_y, _fit_context
+from ._kernels._openmp_helpers import _openmp_effective_n_threads
+from ._network import CELL_GATES, RecurrentNetwork
+from ._stochastic_optimizers import AdamOptimizer, SGDOptimizer
+from ._validation import check_sequences
+
+_BLAS_CONTROLLER = None
+
+
+def _blas_single_threaded():
+    """Context in which BLAS runs on one thread.
+
+    The kernels parallelise with OpenMP; a multi-threaded BLAS whose idle
+    threads spin next to the OpenMP threads slowed training 10x on a 2-core
+    machine. One cached controller: a fresh ``threadpool_limits`` costs ~1 ms.
+    """
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+
+#: Sequences per chunk in predict/transform: bounds working memory to
+#: about PREDICT_CHUNK * T * (F + sum of hidden sizes) floats.
+PREDICT_CHUNK = 1024
+
+_VIEW_ATTRIBUTES = ("recurrent_params_", "coef_", "intercept_")
+
+
+class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the recurrent estimators. Not for direct use."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "cell": [StrOptions(set(CELL_GATES))],
+        "activation": [StrOptions({"tanh", "relu"})],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 1, None, closed="left"),
+        ],
+        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        cell,
+        activation,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        clip_norm,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.cell = cell
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.clip_norm = clip_norm
+
+    # ------------------------------------------------------------------
+    # Hooks of the public classes
+    # ------------------------------------------------------------------
+    @abstractmethod
+    def _encode_targets(self, X, lengths, y, first_pass, classes=None):
+        """Validate ``y``; return (Y, loss name, output mode).
+
+        ``Y`` is a float array (n_samples, n_outputs) of the model's dtype,
+        or ``None`` when the targets are the inputs' next steps.
+        """
+
+    @abstractmethod
+    def _validation_score(self, X, lengths, y, sample_weight):
+        """Score on the held-out split (higher is better) for early stopping."""
+
+    # ------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if len(sizes) == 0 or any(
+            not isinstance(h, Integral) or isinstance(h, bool) or h <= 0 for h in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {sizes!r}."
+            )
+        return tuple(int(h) for h in sizes)
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        hidden_sizes = self._hidden_sizes()
+        first_pass = not hasattr(self, "_theta") or (
+            not self.warm_start and not incremental
+        )
+        X, lengths = check_sequences(self, X, reset=first_pass)
+        if not first_pass:
+            X = X.astype(self._theta.dtype, copy=False)
+        if y is not None:
+            check_consistent_length(X, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        Y, loss, output = self._encode_targets(X, lengths, y, first_pass, classes)
+        sample_weight = self._target_sample_weight(y, sample_weight, X.dtype, incremental)
+        if output == "sequence" and lengths.max() < 2:
+            raise ValueError(
+                f"{type(self).__name__} without y learns to predict each step from "
+                "the previous ones and needs sequences of at least 2 time steps; "
+                f"got sequences of {int(lengths.max())} time step(s) "
+                f"({X.shape[1]} feature(s) per step)."
+            )
+        n_outputs = X.shape[2] if Y is None else Y.shape[1]
+
+        if first_pass:
+            self._random_state = check_random_state(self.random_state)
+            self._initialize(X.shape[2], hidden_sizes, n_outputs, loss, output, X.dtype)
+        elif (
+            self._net.hidden_sizes != hidden_sizes
+            or self._net.cell != self.cell
+            or self._net.activation != self.activation
+            or self._net.output != output
+            or self._net.n_outputs != n_outputs
+        ):
+            raise ValueError(
+                "warm_start and partial_fit continue the fitted model, whose "
+                "hidden_layer_sizes, cell, activation and outputs are fixed; "
+                "these changed since the last fit. Fit from scratch instead "
+                "(warm_start=False)."
+            )
+        self._n_threads = _openmp_effective_n_threads()
+        with _blas_single_threaded():
+            self._fit_stochastic(X, lengths, Y, y, sample_weight, incremental)
+        if not np.isfinite(self._theta).all():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may "
+                "contain large values and need to be preprocessed, or the "
+                "learning rate may be too high (see also clip_norm)."
+            )
+        return self
+
+    def _target_sample_weight(self, y, sample_weight, dtype, incremental):
+        """Sample weights after the class weights (classifier only)."""
+        return sample_weight
+
+    def _initialize(self, n_features, hidden_sizes, n_outputs, loss, output, dtype):
+        self.n_outputs_ = n_outputs
+        self._loss = loss
+        self.out_activation_ = LOSS_ACTIVATION[loss]
+        self._net = RecurrentNetwork(
+            n_features,
+            hidden_sizes,
+            n_outputs,
+            cell=self.cell,
+            activation=self.activation,
+            output=output,
+        )
+        self._theta = self._net.init_params(self._random_state, dtype)
+        self._set_param_views()
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def _set_param_views(self):
+        """Expose the weights as views of the flat parameter vector."""
+        layers, coef, intercept = self._net.unpack(self._theta)
+        self.recurrent_params_ = layers
+        self.coef_ = coef
+        self.intercept_ = intercept
+
+    def _make_optimizer(self):
+        if self.solver == "sgd":
+            return SGDOptimizer(
+                self._theta,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+            )
+        return AdamOptimizer(
+            self._theta, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
+        )
+
+    def _fit_stochastic(self, X, lengths, Y, y, sample_weight, incremental):
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer()
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+
+        n_samples = X.shape[0]
+        idx_train = np.arange(n_samples)
+        if self.early_stopping:
+            stratify = y if (self._is_single_output_classification()) else None
+            idx_train, idx_val = train_test_split(
+                idx_train,
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+            if idx_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' "
+                    "or the size of your dataset."
+                )
+            idx_train.sort()
+            idx_val.sort()
+            val = (
+                X[idx_val],
+                lengths[idx_val],
+                _take(y, idx_val),
+                None if sample_weight is None else sample_weight[idx_val],
+            )
+        n_train = idx_train.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_train)
+        else:
+            if self.batch_size > n_train:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is "
+                    "going to be clipped"
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_train))
+
+        # Time-major copy of the training sequences: a mini-batch is then one
+        # np.take along axis 1, already in the kernels' layout.
+        X_tm = np.ascontiguousarray(X[idx_train].transpose(1, 0, 2))
+        L_train = lengths[idx_train]
+        Y_train = None if Y is None else Y[idx_train]
+        sw_train = None if sample_weight is None else sample_weight[idx_train]
+        theta = self._theta
+        grad = np.empty_like(theta)
+        order = np.arange(n_train)
+
+        if not incremental:
+            self.n_iter_ = 0
+        try:
+            for _ in range(self.max_iter):
+                tic = time.perf_counter()
+                if self.shuffle:
+                    order = self._random_state.permutation(n_train)
+                accumulated_loss = 0.0
+                for start in range(0, n_train, batch_size):
+                    batch = order[start : start + batch_size]
+                    Lb = L_train[batch]
+                    Xb = np.take(X_tm[: Lb.max()], batch, axis=1)
+                    Yb = None if Y_train is None else Y_train[batch]
+                    swb = None if sw_train is None else sw_train[batch]
+                    batch_loss = self._loss_grad(theta, grad, Xb, Lb, Yb, swb)
+                    accumulated_loss += batch_loss * batch.shape[0]
+                    self._optimizer.update_params(theta, grad)
+
+                self.n_iter_ += 1
+                self.loss_ = accumulated_loss / n_train
+                self.t_ += n_train
+                self.loss_curve_.append(self.loss_)
+                self._update_no_improvement_count(val if self.early_stopping else None)
+                if self.verbose:
+                    line = f"Epoch {self.n_iter_}, loss = {self.loss_:.8f}"
+                    if self.early_stopping:
+                        line += f", validation score = {self.validation_scores_[-1]:.6f}"
+                    print(line + f", time = {time.perf_counter() - tic:.3f}s")
+                self._optimizer.iteration_ends(self.t_)
+
+                if not np.isfinite(self.loss_):
+                    break
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if self.early_stopping:
+                        msg = (
+                            "Validation score did not improve more than tol=%f for "
+                            "%d consecutive epochs." % (self.tol, self.n_iter_no_change)
+                        )
+                    else:
+                        msg = (
+                            "Training loss did not improve more than tol=%f for %d "
+                            "consecutive epochs." % (self.tol, self.n_iter_no_change)
+                        )
+                    if self._optimizer.trigger_stopping(msg, self.verbose):
+                        break
+                    self._no_improvement_count = 0
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) reached and "
+                        "the optimization hasn't converged yet." % self.max_iter,
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+
+        if self.early_stopping and hasattr(self, "_best_theta"):
+            theta[...] = self._best_theta
+            del self._best_theta
+
+    def _is_single_output_classification(self):
+        return False
+
+    def _loss_grad(self, theta, grad, X, lengths, Y, sample_weight):
+        """Loss of one time-major mini-batch; fills ``grad`` in place."""
+        net = self._net
+        Z, cache = net.forward(theta, X, lengths, self._n_threads)
+        if Y is None:
+            loss, dZ = _next_step_loss(Z, X, lengths, sample_weight)
+        else:
+            loss, dZ = LOSS_FUNCTIONS[self._loss](Z, Y, sample_weight)
+        net.backward(theta, cache, dZ, grad, self._n_threads)
+        # L2 penalty on the weights (not the biases), scaled like MLP's.
+        sw_sum = X.shape[1] if sample_weight is None else float(sample_weight.sum())
+        if self.alpha > 0 and sw_sum > 0:
+            scale = self.alpha / sw_sum
+            for sl in net.penalized:
+                w = theta[sl]
+                loss += 0.5 * scale * float(w @ w)
+                grad[sl] += scale * w
+        if self.clip_norm is not None:
+            norm = float(np.linalg.norm(grad))
+            if norm > self.clip_norm:
+                grad *= self.clip_norm / norm
+        return loss
+
+    def _update_no_improvement_count(self, val):
+        if val is not None:
+            score = self._validation_score(*val)
+            self.validation_scores_.append(score)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_theta = self._theta.copy()
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+
+    # ------------------------------------------------------------------
+    # Inference
+    # ------------------------------------------------------------------
+    def _check_predict_input(self, X):
+        check_is_fitted(self)
+        X, lengths = check_sequences(self, X, reset=False)
+        return X.astype(self._theta.dtype, copy=False), lengths
+
+    def _chunked(self, X, lengths, fn):
+        """Apply ``fn(X_time_major, lengths)`` chunk by chunk and stack."""
+        n_threads = _openmp_effective_n_threads()
+        out = []
+        with _blas_single_threaded():
+            for start in range(0, X.shape[0], PREDICT_CHUNK):
+                stop = start + PREDICT_CHUNK
+                Lc = lengths[start:stop]
+                Xc = np.ascontiguousarray(X[start:stop, : Lc.max()].transpose(1, 0, 2))
+                out.append(fn(Xc, Lc, n_threads))
+        return np.concatenate(out, axis=0)
+
+    def _raw_output(self, X, lengths):
+        """Raw outputs of the output layer (logits or regression values)."""
+        if self._net.output != "last":
+            raise AttributeError("this model predicts the next step, not a target")
+
+        def run(Xc, Lc, n_threads):
+            Z, _ = self._net.forward(self._theta, Xc, Lc, n_threads)
+            return Z
+
+        return self._chunked(X, lengths, run)
+
+    def _features(self, X, lengths):
+        def run(Xc, Lc, n_threads):
+            return self._net.features(self._theta, Xc, Lc, n_threads)
+
+        return self._chunked(X, lengths, run)
+
+    # ------------------------------------------------------------------
+    # Targets shared by the classifier and the supervised transformer
+    # ------------------------------------------------------------------
+    def _encode_class_targets(self, y, first_pass, dtype, classes=None):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        if sp.issparse(y):
+            y = y.toarray()
+        y = _check_y(y, multi_output=True, estimator=self)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if first_pass:
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y if classes is None else classes)
+            self.classes_ = self._label_binarizer.classes_
+            if self._label_binarizer.y_type_ != "multilabel-indicator" and len(
+                self.classes_
+            ) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in "
+                    f"the data, but the data contains only one class: "
+                    f"{self.classes_[0]!r}."
+                )
+        else:
+            lb = self._label_binarizer
+            if type_of_target(y) == "multilabel-indicator" or lb.y_type_ == (
+                "multilabel-indicator"
+            ):
+                if np.ndim(y) != 2 or y.shape[1] != len(self.classes_):
+                    raise ValueError(
+                        f"y has {np.shape(y)[1] if np.ndim(y) == 2 else 1} label "
+                        f"columns, the model was fitted with {len(self.classes_)}."
+                    )
+            elif not np.isin(unique_labels(y), self.classes_).all():
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {unique_labels(y)}."
+                )
+        Y = self._label_binarizer.transform(y).astype(dtype)
+        loss = (
+            "log_loss" if self._label_binarizer.y_type_ == "multiclass" else "binary_log_loss"
+        )
+        return Y, loss
+
+    def _encode_regression_targets(self, y, dtype):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        y = _check_y(y, multi_output=True, y_numeric=True, estimator=self)
+        if sp.issparse(y):
+            y = y.toarray()
+        y = np.asarray(y, dtype=dtype)
+        self._y_1d = y.ndim == 1
+        return (y.reshape(-1, 1) if y.ndim == 1 else y), "squared_error"
+
+    def _predict_labels(self, Z):
+        if self._loss == "log_loss":
+            return self.classes_[np.argmax(Z, axis=1)]
+        return self._label_binarizer.inverse_transform((Z > 0).astype(int))
+
+    # ------------------------------------------------------------------
+    # Persistence: the views are rebuilt, so a loaded model stays consistent
+    # ------------------------------------------------------------------
+    def __getstate__(self):
+        state = super().__getstate__()
+        for name in _VIEW_ATTRIBUTES:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_theta" in self.__dict__:
+            self._set_param_views()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = False
+        return tags
+
+
+def _take(y, idx):
+    if y is None:
+        return None
+    return y[idx] if hasattr(y, "shape") else np.asarray(y)[idx]
+
+
+def _next_step_loss(Z, X, lengths, sample_weight):
+    """Squared error of predicting step t+1 from the state at step t.
+
+    Z : (T, B, F) outputs; X : (T, B, F) inputs. Only pairs of valid steps
+    (t + 1 < lengths[b]) count; every such pair has the weight of its sequence.
+    """
+    T, B, _ = Z.shape
+    dZ = np.zeros_like(Z)
+    mask = np.arange(T - 1)[:, None] < (lengths - 1)[None, :]
+    if not mask.any():
+        return 0.0, dZ
+    weights = None
+    if sample_weight is not None:
+        weights = np.broadcast_to(sample_weight, (T - 1, B))[mask]
+    loss, g = LOSS_FUNCTIONS["squared_error"](Z[:-1][mask], X[1:][mask], weights)
+    dZ[:-1][mask] = g
+    return loss, dZ
+
+
+# ----------------------------------------------------------------------
+# Public estimators
+# ----------------------------------------------------------------------
+_SHARED_PARAMETERS = """
+    hidden_layer_sizes : int or tuple of int, default=(64,)
+        Hidden units of each recurrent layer; more than one entry stacks
+        layers, the first reading the input sequence and each next one the
+        state sequence of the layer below.
+
+    cell : {'rnn'}, default='rnn'
+        Recurrent cell. 'rnn' is the Elman cell
+        ``h_t = f(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
+
+    activation : {'tanh', 'relu'}, default='tanh'
+        Non-linearity ``f`` of the 'rnn' cell.
+
+    solver : {'adam', 'sgd'}, default='adam'
+        Optimizer, as in :class:`~sklearn.neural_network.MLPClassifier`.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (not the biases).
+
+    batch_size : int or 'auto', default='auto'
+        Sequences per mini-batch; 'auto' is ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Step-size schedule of ``solver='sgd'``.
+
+    learning_rate_init : float, default=0.01
+        Initial step size.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs.
+
+    shuffle : bool, default=True
+        Shuffle the sequences before each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the early-stopping split.
+        An int gives bit-identical models on the same data and machine.
+
+    tol : float, default=1e-4
+        Minimum improvement of the loss (or validation score) that counts.
+
+    verbose : bool, default=False
+        Print one line per epoch: loss, validation score and seconds.
+
+    warm_start : bool, default=False
+        Continue from the previous fit instead of starting anew.
+
+    momentum : float, default=0.9
+        Momentum of ``solver='sgd'``.
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``solver='sgd'``.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified for
+        single-output classification), stop when its score stops improving,
+        and restore the best weights.
+
+    validation_fraction : float, default=0.1
+        Held-out fraction for early stopping.
+
+    beta_1 : float, default=0.9
+        Adam's decay of the first moment.
+
+    beta_2 : float, default=0.999
+        Adam's decay of the second moment.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping.
+
+    clip_norm : float or None, default=5.0
+        Rescale the gradient of each mini-batch to this global L2 norm when
+        it is larger (against exploding gradients); None turns clipping off.
+"""
+
+_SHARED_ATTRIBUTES = """
+    loss_ : float
+        Training loss of the last epoch (with the L2 penalty).
+
+    loss_curve_ : list of float
+        Training loss of each epoch.
+
+    best_loss_ : float or None
+        Lowest training loss; None when ``early_stopping=True``.
+
+    validation_scores_ : list of float or None
+        Held-out score of each epoch; None unless ``early_stopping=True``.
+
+    best_validation_score_ : float or None
+        Best held-out score; None unless ``early_stopping=True``.
+
+    n_iter_ : int
+        Epochs run by the last ``fit`` (summed over ``partial_fit`` calls).
+
+    t_ : int
+        Sequences seen during training, summed over epochs.
+
+    n_features_in_ : int
+        Features per time step for 3-D and list input; the number of columns
+        (time steps) for 2-D input, which is checked at predict time.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame.
+
+    n_outputs_ : int
+        Units of the output layer.
+
+    out_activation_ : str
+        Output activation: 'identity', 'logistic' or 'softmax'.
+
+    recurrent_params_ : list of dict
+        One dict per layer with PyTorch's names and shapes, so weights can be
+        copied into ``torch.nn.RNN``: ``weight_ih`` (H, F_in), ``weight_hh``
+        (H, H), ``bias_ih`` (H,), ``bias_hh`` (H,).
+
+    coef_ : ndarray of shape (H_last, n_outputs_)
+        Weights of the output layer (``output = h_last @ coef_ + intercept_``).
+
+    intercept_ : ndarray of shape (n_outputs_,)
+        Bias of the output layer.
+"""
+
+def _fill_doc(cls):
+    """Insert the shared parameter and attribute sections into a docstring."""
+    cls.__doc__ = (
+        cls.__doc__.replace("    {shared_parameters}\n", _SHARED_PARAMETERS.lstrip("\n"))
+        .replace("    {shared_attributes}\n", _SHARED_ATTRIBUTES.lstrip("\n"))
+    )
+    return cls
+
+
+@_fill_doc
+class RNNClassifier(ClassifierMixin, BaseRecurrent):
+    """Recurrent-network classifier of whole sequences (many-to-one).
+
+    The recurrent layers read each sequence; the final state of the top
+    layer feeds a dense output layer with a softmax (multiclass) or logistic
+    (binary, multilabel) output, trained on the log-loss by backpropagation
+    through time.
+
+    Parameters
+    ----------
+    {shared_parameters}
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``; 'balanced'
+        uses ``n_samples / (n_classes * np.bincount(y))``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    {shared_attributes}
+    See Also
+    --------
+    RNNRegressor : The same network for real-valued targets.
+    RNNTransformer : The final hidden state as features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_rnn import RNNClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 5, 2))
+    >>> y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+    >>> clf = RNNClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0)
+    >>> clf.fit(X, y).predict(X[:3]).shape
+    (3,)
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRecurrent._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(64,),
+        cell="rnn",
+        activation="tanh",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.01,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        clip_norm=5.0,
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            cell=cell,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            clip_norm=clip_norm,
+        )
+        self.class_weight = class_weight
+
+    def _encode_targets(self, X, lengths, y, first_pass, classes=None):
+        Y, loss = self._encode_class_targets(y, first_pass, X.dtype, classes)
+        return Y, loss, "last"
+
+    def _target_sample_weight(self, y, sample_weight, dtype, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, which "
+                "sees one batch at a time; compute the weights on the whole data "
+                "(sklearn.utils.class_weight.compute_class_weight) and pass a dict."
+            )
+        weights = compute_sample_weight(self.class_weight, y).astype(dtype)
+        return weights if sample_weight is None else sample_weight * weights
+
+    def _is_single_output_classification(self):
+        return self._label_binarizer.y_type_ != "multilabel-indicator"
+
+    def _validation_score(self, X, lengths, y, sample_weight):
+        y_pred = self._predict_labels(self._raw_output(X, lengths))
+        return accuracy_score(y, y_pred, sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to sequences ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, or a label-indicator matrix for multilabel.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Run one epoch over ``X``, ``y``, continuing the current model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss.
+
+        classes : array-like of shape (n_classes,), default=None
+            All classes that can appear; required on the first call.
+
+        Returns
+        -------
+        self : object
+            The updated classifier.
+        """
+        _check_partial_fit_first_call(self, classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def decision_function(self, X):
+        """Raw outputs (logits) of the output layer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Logit of the positive class for binary problems, one logit per
+            class (multiclass) or label (multilabel) otherwise.
+        """
+        X, lengths = self._check_predict_input(X)
+        Z = self._raw_output(X, lengths)
+        return Z.ravel() if Z.shape[1] == 1 else Z
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Predicted labels (a label-indicator matrix for multilabel).
+        """
+        X, lengths = self._check_predict_input(X)
+        return self._predict_labels(self._raw_output(X, lengths))
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``; for
+            multilabel, the probability of each label.
+        """
+        X, lengths = self._check_predict_input(X)
+        P = OUT_ACTIVATIONS[self.out_activation_](self._raw_output(X, lengths))
+        if self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1 - P, P])
+        return P
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities, computed from the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, finite even where ``predict_proba`` is 0.
+        """
+        X, lengths = self._check_predict_input(X)
+        Z = self._raw_output(X, lengths)
+        if self._label_binarizer.y_type_ == "binary":
+            return np.hstack([log_probabilities(-Z, "logistic"), log_probabilities(Z, "logistic")])
+        return log_probabilities(Z, self.out_activation_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+@_fill_doc
+class RNNRegressor(RegressorMixin, BaseRecurrent):
+    """Recurrent-network regressor of whole sequences (many-to-one).
+
+    The final state of the top recurrent layer feeds a linear output layer,
+    trained on the squared error by backpropagation through time.
+
+    Parameters
+    ----------
+    {shared_parameters}
+    Attributes
+    ----------
+    {shared_attributes}
+    See Also
+    --------
+    RNNClassifier : The same network for class labels.
+    RNNTransformer : The final hidden state as features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_rnn import RNNRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 5, 2))
+    >>> y = X[:, :, 0].mean(axis=1)
+    >>> reg = RNNRegressor(hidden_layer_sizes=(8,), max_iter=50, random_state=0)
+    >>> reg.fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(64,),
+        cell="rnn",
+        activation="tanh",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.01,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        clip_norm=5.0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            cell=cell,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            clip_norm=clip_norm,
+        )
+
+    def _encode_targets(self, X, lengths, y, first_pass, classes=None):
+        Y, loss = self._encode_regression_targets(y, X.dtype)
+        return Y, loss, "last"
+
+    def _validation_score(self, X, lengths, y, sample_weight):
+        return r2_score(y, self._predict_values(X, lengths), sample_weight=sample_weight)
+
+    def _predict_values(self, X, lengths):
+        Z = self._raw_output(X, lengths)
+        return Z.ravel() if self._y_1d else Z
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Real-valued targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted regressor.
+        """
+        return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over ``X``, ``y``, continuing the current model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Real-valued targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss.
+
+        Returns
+        -------
+        self : object
+            The updated regressor.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values; 1-D when the model was fitted on 1-D ``y``.
+        """
+        X, lengths = self._check_predict_input(X)
+        return self._predict_values(X, lengths)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+@_fill_doc
+class RNNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRecurrent):
+    """Recurrent-network features: the final hidden state of each sequence.
+
+    Without ``y``, the network learns to predict each step of a sequence from
+    the steps before it (squared error on the next step), which needs
+    sequences of at least two steps. With ``y``, it trains supervised: a
+    log-loss for class labels (binary, multiclass or multilabel, as decided
+    by :func:`~sklearn.utils.multiclass.type_of_target`) and a squared error
+    otherwise. Either way, ``transform`` returns the final state of the top
+    recurrent layer, ``(n_samples, hidden_layer_sizes[-1])``.
+
+    Parameters
+    ----------
+    {shared_parameters}
+    Attributes
+    ----------
+    {shared_attributes}
+    See Also
+    --------
+    RNNClassifier, RNNRegressor : The supervised estimators.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_rnn import RNNTransformer
+    >>> X = np.random.RandomState(0).normal(size=(40, 6, 3))
+    >>> rnn = RNNTransformer(hidden_layer_sizes=(4,), max_iter=20, random_state=0)
+    >>> rnn.fit_transform(X).shape
+    (40, 4)
+    >>> rnn.get_feature_names_out()[:2]
+    array(['rnntransformer0', 'rnntransformer1'], dtype=object)
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(64,),
+        cell="rnn",
+        activation="tanh",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.01,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        clip_norm=5.0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            cell=cell,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            clip_norm=clip_norm,
+        )
+
+    def _encode_targets(self, X, lengths, y, first_pass, classes=None):
+        if first_pass:
+            if y is None:
+                self._target_kind = "next_step"
+            elif type_of_target(y) in ("binary", "multiclass", "multilabel-indicator"):
+                self._target_kind = "classes"
+            else:
+                self._target_kind = "values"
+        if (y is None) != (self._target_kind == "next_step"):
+            raise ValueError(
+                "This RNNTransformer was fitted "
+                + ("without" if self._target_kind == "next_step" else "with")
+                + " y; partial_fit and warm_start must keep that."
+            )
+        if self._target_kind == "next_step":
+            return None, "squared_error", "sequence"
+        if self._target_kind == "classes":
+            Y, loss = self._encode_class_targets(y, first_pass, X.dtype, classes)
+        else:
+            Y, loss = self._encode_regression_targets(y, X.dtype)
+        return Y, loss, "last"
+
+    def _is_single_output_classification(self):
+        return (
+            self._target_kind == "classes"
+            and self._label_binarizer.y_type_ != "multilabel-indicator"
+        )
+
+    def _validation_score(self, X, lengths, y, sample_weight):
+        if self._target_kind == "classes":
+            y_pred = self._predict_labels(self._raw_output(X, lengths))
+            return accuracy_score(y, y_pred, sample_weight=sample_weight)
+        if self._target_kind == "values":
+            y_pred = self._raw_output(X, lengths)
+            y_pred = y_pred.ravel() if self._y_1d else y_pred
+            return r2_score(y, y_pred, sample_weight=sample_weight)
+        X_tm = np.ascontiguousarray(X.transpose(1, 0, 2))
+        Z, _ = self._net.forward(self._theta, X_tm, lengths, self._n_threads)
+        return -_next_step_loss(Z, X_tm, lengths, sample_weight)[0]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the network, without labels (next-step prediction) or with.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Optional targets; see the class description.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None, classes=None):
+        """Run one epoch over ``X`` (and ``y``), continuing the current model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Optional targets, as given to the first fit.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss.
+
+        classes : array-like of shape (n_classes,), default=None
+            All classes, on the first call with class labels.
+
+        Returns
+        -------
+        self : object
+            The updated transformer.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def transform(self, X):
+        """The final hidden state of the top layer for each sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features), \
+(n_samples, n_timesteps) or list of (n_timesteps_i, n_features) arrays
+            Sequences: 3-D, univariate 2-D, or a list of sequences of
+            different lengths.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+            Features, in the dtype of the fitted model.
+        """
+        X, lengths = self._check_predict_input(X)
+        return self._features(X, lengths)
+
+    @property
+    def _n_features_out(self):
+        return self._net.n_hidden_out

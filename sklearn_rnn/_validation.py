@@ -1,0 +1,184 @@
+"""Validation of sequence input.
+
+Accepted forms of ``X`` (see the user guide):
+
+* 3-D array-like ``(n_samples, n_timesteps, n_features)``;
+* 2-D array-like ``(n_samples, n_timesteps)``: univariate sequences. As for
+  any scikit-learn estimator, ``n_features_in_`` is then the column count and
+  is checked at predict time (DataFrames give ``feature_names_in_``);
+* a list (or 1-D object array) of 2-D arrays ``(n_timesteps_i, n_features)``:
+  sequences of different lengths, padded here to one 3-D array.
+
+Everything returns ``(X, lengths)``: ``X`` a C-contiguous float32/float64
+array ``(n_samples, T_max, n_features)`` (float32 stays float32, anything else
+becomes float64) and ``lengths`` an int32 array of valid steps per sequence.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_array
+
+from ._compat import _check_feature_names, validate_data
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _is_sequence_list(X):
+    """True for a list/tuple/object array whose items are 2-D (sequences)."""
+    if isinstance(X, np.ndarray):
+        if X.dtype != object or X.ndim != 1:
+            return False
+    elif not isinstance(X, (list, tuple)):
+        return False
+    for item in X:
+        if hasattr(item, "shape") and hasattr(item, "ndim"):
+            return item.ndim == 2
+        if isinstance(item, (list, tuple)) and len(item) > 0:
+            first = item[0]
+            return isinstance(first, (list, tuple, np.ndarray)) and not isinstance(
+                first, (str, bytes)
+            )
+        return False
+    return False
+
+
+def _check_sequence_list(X, estimator_name):
+    """Validate a list of 2-D sequences and pad it into one 3-D array."""
+    seqs = []
+    dtypes = []
+    for i, seq in enumerate(X):
+        arr = check_array(
+            seq,
+            dtype=FLOAT_DTYPES,
+            ensure_min_samples=0,
+            ensure_min_features=0,
+            input_name=f"X[{i}]",
+            estimator=estimator_name,
+        )
+        if arr.shape[0] == 0:
+            raise ValueError(
+                f"Sequence X[{i}] is empty (0 time steps); every sequence needs "
+                "at least one step."
+            )
+        if arr.shape[1] == 0:
+            raise ValueError(f"Sequence X[{i}] has 0 features per step.")
+        if seqs and arr.shape[1] != seqs[0].shape[1]:
+            raise ValueError(
+                "All sequences must have the same number of features per step: "
+                f"X[0] has {seqs[0].shape[1]}, X[{i}] has {arr.shape[1]}."
+            )
+        seqs.append(arr)
+        dtypes.append(arr.dtype)
+    if not seqs:
+        raise ValueError(
+            "Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 is "
+            f"required by {estimator_name}."
+        )
+    dtype = np.float32 if all(d == np.float32 for d in dtypes) else np.float64
+    lengths = np.array([s.shape[0] for s in seqs], dtype=np.int32)
+    out = np.zeros((len(seqs), int(lengths.max()), seqs[0].shape[1]), dtype=dtype)
+    for i, seq in enumerate(seqs):
+        out[i, : seq.shape[0]] = seq
+    return out, lengths
+
+
+def check_sequences(estimator, X, *, reset):
+    """Validate sequence input ``X`` for ``estimator``.
+
+    With ``reset=True`` (fit), records ``n_features_in_`` (and
+    ``feature_names_in_`` for DataFrames) and the per-step feature count
+    ``_n_step_features``; with ``reset=False`` (predict), checks ``X``
+    against them.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, T, n_features), float32 or float64
+    lengths : ndarray of shape (n_samples,), int32
+    """
+    name = type(estimator).__name__
+    if _is_sequence_list(X):
+        _check_feature_names(estimator, X, reset=reset)
+        X, lengths = _check_sequence_list(X, name)
+        _check_step_features(estimator, X.shape[2], reset=reset)
+        return X, lengths
+
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        try:
+            ndim = np.asarray(X).ndim
+        except ValueError as e:
+            raise ValueError(
+                "X looks like nested lists whose sequences differ in length; pass "
+                "a list of 2-D arrays of shape (n_timesteps_i, n_features) instead."
+            ) from e
+    if ndim == 2:
+        if reset or getattr(estimator, "_fitted_on_2d", False):
+            X = validate_data(estimator, X, reset=reset, dtype=FLOAT_DTYPES, order="C")
+            if reset:
+                estimator._n_step_features = 1
+                estimator._fitted_on_2d = True
+        else:
+            # Fitted on 3-D/list input: 2-D means univariate sequences of any
+            # length, which only a model of one feature per step accepts.
+            _check_feature_names(estimator, X, reset=False)
+            X = check_array(X, dtype=FLOAT_DTYPES, order="C", estimator=name)
+            _check_step_features(estimator, 1, reset=False)
+        X = X[:, :, np.newaxis]
+    elif ndim == 3:
+        _check_feature_names(estimator, X, reset=reset)
+        X = check_array(
+            X, allow_nd=True, dtype=FLOAT_DTYPES, order="C", estimator=name
+        )
+        if X.shape[1] == 0:
+            raise ValueError(
+                f"X has 0 time steps (shape={X.shape}); sequences need at least "
+                "one step."
+            )
+        if X.shape[2] == 0:
+            raise ValueError(f"X has 0 features per step (shape={X.shape}).")
+        _check_step_features(estimator, X.shape[2], reset=reset)
+    else:
+        raise ValueError(
+            f"{name} expects X as a 3-D array (n_samples, n_timesteps, "
+            "n_features), a 2-D array (n_samples, n_timesteps) of univariate "
+            "sequences or a list of 2-D arrays; got "
+            + (f"a {ndim}-D array." if ndim != 1 else "a 1-D array.")
+            + (
+                " Reshape your data with X.reshape(-1, 1) if it is one "
+                "univariate sequence per sample of one step, or X.reshape(1, -1) "
+                "if it is a single univariate sequence."
+                if ndim == 1
+                else ""
+            )
+        )
+    lengths = np.full(X.shape[0], X.shape[1], dtype=np.int32)
+    return X, lengths
+
+
+def _check_step_features(estimator, n_step_features, *, reset):
+    """Record (fit) or check (predict) the features per time step."""
+    if reset:
+        # 3-D or list input: n_features_in_ is the per-step feature count.
+        estimator._n_step_features = int(n_step_features)
+        estimator._fitted_on_2d = False
+        estimator.n_features_in_ = int(n_step_features)
+        return
+    expected = getattr(estimator, "_n_step_features", None)
+    if expected is None:
+        return
+    if n_step_features != expected:
+        raise ValueError(
+            f"X has {n_step_features} features per time step, but "
+            f"{type(estimator).__name__} is expecting {expected} features per "
+            "time step as input."
+        )
+
+
+def check_lengths_fit_int(n_samples, n_timesteps, width):
+    """Raise when a buffer would exceed what the BLAS interface can index."""
+    if isinstance(width, numbers.Integral) and n_samples * n_timesteps * width >= 2**31:
+        raise ValueError(
+            "A mini-batch of this size has more than 2**31 elements per buffer; "
+            "lower batch_size."
+        )
