@@ -49,13 +49,13 @@ cdef floating _dot(int n, const floating *x, int incx,
         return ddot(&n, <double*> x, &incx, <double*> y, &incy)
 
 
-def _gemm_memview(BLAS_Trans ta, BLAS_Trans tb, floating alpha,
+def _gemm_memview(BLAS_Trans ta, BLAS_Trans tb, double alpha,
                   const floating[:, ::1] A, const floating[:, ::1] B,
-                  floating beta, floating[:, ::1] C):
+                  double beta, floating[:, ::1] C):
     """Row-major ``C = alpha op(A) op(B) + beta C`` on C-contiguous arrays (tests)."""
     cdef int m = A.shape[1] if ta == Trans else A.shape[0]
     cdef int k = A.shape[0] if ta == Trans else A.shape[1]
     cdef int n = B.shape[0] if tb == Trans else B.shape[1]
     with nogil:
-        _gemm(RowMajor, ta, tb, m, n, k, alpha, &A[0, 0], A.shape[1],
-              &B[0, 0], B.shape[1], beta, &C[0, 0], C.shape[1])
+        _gemm(RowMajor, ta, tb, m, n, k, <floating> alpha, &A[0, 0], A.shape[1],
+              &B[0, 0], B.shape[1], <floating> beta, &C[0, 0], C.shape[1])

@@ -1,0 +1,133 @@
+"""The compiled kernels against NumPy references, across dtypes and threads."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from threadpoolctl import threadpool_limits
+
+from sklearn_rnn._kernels import _rnn_fast
+from sklearn_rnn._kernels._cython_blas import BLAS_Trans, _gemm_memview
+from sklearn_rnn._kernels._openmp_helpers import (
+    _openmp_effective_n_threads,
+    _openmp_parallelism_enabled,
+)
+
+NoTrans, Trans = BLAS_Trans.NoTrans, BLAS_Trans.Trans
+ACT = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0)}
+
+
+def reference_forward(X, W_ih, W_hh, b_ih, b_hh, h0, lengths, activation, reverse):
+    """Plain NumPy loop over time: the definition the kernel must match."""
+    T = X.shape[0]
+    h = h0.copy()
+    out = np.empty((T, X.shape[1], W_hh.shape[0]), dtype=X.dtype)
+    steps = range(T - 1, -1, -1) if reverse else range(T)
+    for t in steps:
+        new = ACT[activation](X[t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
+        valid = (t < lengths)[:, None]
+        h = np.where(valid, new, h)
+        out[t] = h
+    return out
+
+
+def make_problem(T, B, F, H, dtype, seed=0):
+    rng = np.random.RandomState(seed)
+    args = [
+        rng.normal(size=(T, B, F)),
+        rng.normal(scale=0.5, size=(H, F)),
+        rng.normal(scale=0.5, size=(H, H)),
+        rng.normal(scale=0.1, size=H),
+        rng.normal(scale=0.1, size=H),
+        rng.normal(scale=0.1, size=(B, H)),
+    ]
+    lengths = rng.randint(1, T + 1, size=B).astype(np.int32)
+    return [a.astype(dtype) for a in args], lengths
+
+
+def run_forward(args, lengths, activation, reverse, n_threads):
+    X, _, W_hh = args[:3]
+    hidden = np.empty((X.shape[0], X.shape[1], W_hh.shape[0]), dtype=X.dtype)
+    _rnn_fast.rnn_forward(
+        *args, lengths, hidden, reverse, _rnn_fast.ACTIVATIONS[activation], n_threads
+    )
+    return hidden
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_forward_matches_numpy_reference(activation, reverse, dtype, rtol):
+    args, lengths = make_problem(T=6, B=5, F=3, H=7, dtype=dtype)
+    hidden = run_forward(args, lengths, activation, reverse, n_threads=2)
+    assert hidden.dtype == dtype
+    expected = reference_forward(*args, lengths, activation, reverse)
+    assert_allclose(hidden, expected, rtol=rtol, atol=rtol)
+
+
+def test_float32_close_to_float64():
+    args64, lengths = make_problem(T=20, B=8, F=4, H=16, dtype=np.float64)
+    args32 = [a.astype(np.float32) for a in args64]
+    h64 = run_forward(args64, lengths, "tanh", False, 1)
+    h32 = run_forward(args32, lengths, "tanh", False, 1)
+    assert_allclose(h32, h64, atol=1e-5)
+
+
+def test_padding_never_changes_a_sequence():
+    """A sequence padded with garbage gives the same states as alone."""
+    args, _ = make_problem(T=9, B=1, F=3, H=5, dtype=np.float64)
+    X, rest = args[0], args[1:]
+    alone = run_forward([X[:4]] + rest, np.array([4], np.int32), "tanh", False, 1)
+    X_padded = X.copy()
+    X_padded[4:] = 1e3  # anything
+    padded = run_forward([X_padded] + rest, np.array([4], np.int32), "tanh", False, 1)
+    assert_array_equal(padded[:4], alone)
+    assert_array_equal(padded[8], alone[3])  # the state is carried to the end
+    # Reverse direction: the sweep starts at the last valid step.
+    alone_r = run_forward([X[:4]] + rest, np.array([4], np.int32), "tanh", True, 1)
+    padded_r = run_forward([X_padded] + rest, np.array([4], np.int32), "tanh", True, 1)
+    assert_array_equal(padded_r[:4], alone_r)
+
+
+@pytest.mark.skipif(not _openmp_parallelism_enabled(), reason="built without OpenMP")
+@pytest.mark.parametrize("reverse", [False, True])
+def test_results_identical_for_one_and_two_threads(reverse):
+    # Large enough that the element-wise loop really runs on two threads.
+    args, lengths = make_problem(T=5, B=256, F=8, H=96, dtype=np.float64)
+    with threadpool_limits(1, user_api="blas"):
+        one = run_forward(args, lengths, "tanh", reverse, 1)
+        two = run_forward(args, lengths, "tanh", reverse, 2)
+        grads = []
+        for n_threads in (1, 2):
+            delta = np.ones_like(one)
+            out = [np.empty((256, 96)), np.empty((5, 256, 8)), np.empty((96, 8)),
+                   np.empty((96, 96)), np.empty(96), np.empty(96)]  # fmt: skip
+            _rnn_fast.rnn_backward(
+                args[0], args[1], args[2], args[5], lengths, one, delta, *out,
+                reverse, 0, n_threads,
+            )  # fmt: skip
+            grads.append(out)
+    assert_array_equal(one, two)
+    for a, b in zip(*grads):
+        assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ta", [NoTrans, Trans])
+@pytest.mark.parametrize("tb", [NoTrans, Trans])
+def test_gemm_wrapper(dtype, ta, tb):
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(4, 3) if ta == NoTrans else (3, 4)).astype(dtype)
+    B = rng.normal(size=(3, 5) if tb == NoTrans else (5, 3)).astype(dtype)
+    C = rng.normal(size=(4, 5)).astype(dtype)
+    opA = A if ta == NoTrans else A.T
+    opB = B if tb == NoTrans else B.T
+    expected = 2.0 * opA @ opB + 0.5 * C
+    _gemm_memview(ta, tb, 2.0, A, B, 0.5, C)
+    assert_allclose(C, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_openmp_effective_n_threads():
+    assert _openmp_effective_n_threads() >= 1
+    assert _openmp_effective_n_threads(1) == 1
+    with pytest.raises(ValueError, match="n_threads = 0"):
+        _openmp_effective_n_threads(0)
