@@ -6,6 +6,7 @@ version (``pyproject.toml``) is the first one where all of them exist.
 """
 
 from sklearn.base import _fit_context
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -21,5 +22,6 @@ __all__ = [
     "_check_sample_weight",
     "_check_y",
     "_fit_context",
+    "_safe_indexing",
     "validate_data",
 ]

@@ -41,7 +41,14 @@ from sklearn.utils.validation import (
 from threadpoolctl import ThreadpoolController
 
 from ._base import LOSS_ACTIVATION, LOSS_FUNCTIONS, OUT_ACTIVATIONS, log_probabilities
-from ._compat import Interval, StrOptions, _check_sample_weight, _check_y, _fit_context
+from ._compat import (
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _check_y,
+    _fit_context,
+    _safe_indexing,
+)
 from ._kernels._openmp_helpers import _openmp_effective_n_threads
 from ._network import CELL_GATES, RecurrentNetwork
 from ._stochastic_optimizers import AdamOptimizer, SGDOptimizer
@@ -506,6 +513,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y if classes is None else classes)
             self.classes_ = self._label_binarizer.classes_
+            if classes is not None:
+                self._check_known_labels(y)
             if self._label_binarizer.y_type_ != "multilabel-indicator" and len(
                 self.classes_
             ) < 2:
@@ -515,25 +524,28 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                     f"{self.classes_[0]!r}."
                 )
         else:
-            lb = self._label_binarizer
-            if type_of_target(y) == "multilabel-indicator" or lb.y_type_ == (
-                "multilabel-indicator"
-            ):
-                if np.ndim(y) != 2 or y.shape[1] != len(self.classes_):
-                    raise ValueError(
-                        f"y has {np.shape(y)[1] if np.ndim(y) == 2 else 1} label "
-                        f"columns, the model was fitted with {len(self.classes_)}."
-                    )
-            elif not np.isin(unique_labels(y), self.classes_).all():
-                raise ValueError(
-                    "`y` has classes not in `self.classes_`. `self.classes_` has "
-                    f"{self.classes_}. 'y' has {unique_labels(y)}."
-                )
+            self._check_known_labels(y)
         Y = self._label_binarizer.transform(y).astype(dtype)
         loss = (
             "log_loss" if self._label_binarizer.y_type_ == "multiclass" else "binary_log_loss"
         )
         return Y, loss
+
+    def _check_known_labels(self, y):
+        """Raise when y has labels (or label columns) the model does not know."""
+        if type_of_target(y) == "multilabel-indicator" or (
+            self._label_binarizer.y_type_ == "multilabel-indicator"
+        ):
+            if np.ndim(y) != 2 or y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"y has {np.shape(y)[1] if np.ndim(y) == 2 else 1} label "
+                    f"columns, the model was fitted with {len(self.classes_)}."
+                )
+        elif not np.isin(unique_labels(y), self.classes_).all():
+            raise ValueError(
+                "`y` has classes not in `self.classes_`. `self.classes_` has "
+                f"{self.classes_}. 'y' has {unique_labels(y)}."
+            )
 
     def _encode_regression_targets(self, y, dtype):
         if y is None:
@@ -557,7 +569,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
     # Persistence: the views are rebuilt, so a loaded model stays consistent
     # ------------------------------------------------------------------
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: BaseEstimator returns the live __dict__ for third-party classes.
+        state = dict(super().__getstate__())
         for name in _VIEW_ATTRIBUTES:
             state.pop(name, None)
         return state
@@ -575,9 +588,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
 
 
 def _take(y, idx):
-    if y is None:
-        return None
-    return y[idx] if hasattr(y, "shape") else np.asarray(y)[idx]
+    """Rows ``idx`` of y by position (a pandas Series keeps its own index)."""
+    return None if y is None else _safe_indexing(y, idx)
 
 
 def _next_step_loss(Z, X, lengths, sample_weight):
@@ -1262,6 +1274,8 @@ class RNNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRecu
         )
 
     def _encode_targets(self, X, lengths, y, first_pass, classes=None):
+        if y is not None:
+            y = _check_y(y, multi_output=True, estimator=self)
         if first_pass:
             if y is None:
                 self._target_kind = "next_step"

@@ -31,6 +31,8 @@ def _is_sequence_list(X):
             return False
     elif not isinstance(X, (list, tuple)):
         return False
+    if len(X) == 0:
+        return True  # no sequences: reported as 0 samples
     for item in X:
         if hasattr(item, "shape") and hasattr(item, "ndim"):
             return item.ndim == 2
