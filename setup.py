@@ -30,6 +30,8 @@ EXTENSIONS = [
     ("sklearn_rnn._kernels._openmp_helpers", ["sklearn_rnn/_kernels/_openmp_helpers.pyx"]),
     ("sklearn_rnn._kernels._cython_blas", ["sklearn_rnn/_kernels/_cython_blas.pyx"]),
     ("sklearn_rnn._kernels._rnn_fast", ["sklearn_rnn/_kernels/_rnn_fast.pyx"]),
+    ("sklearn_rnn._kernels._lstm_fast", ["sklearn_rnn/_kernels/_lstm_fast.pyx"]),
+    ("sklearn_rnn._kernels._gru_fast", ["sklearn_rnn/_kernels/_gru_fast.pyx"]),
 ]
 
 

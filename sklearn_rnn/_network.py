@@ -1,34 +1,121 @@
-"""The network behind every estimator: stacked recurrent layers, a pooling of
-their outputs and one dense output layer, over one flat parameter vector.
+"""The network behind every estimator: stacked (bidirectional) recurrent
+layers, a pooling of the top layer's states and one dense output layer, over
+one flat parameter vector.
 
 Design:
 
-* All parameters live in one contiguous 1-D array (``theta``); the per-layer
-  weights are views into it, in PyTorch's layout (``weight_ih`` (G*H, F_in),
-  ``weight_hh`` (G*H, H), ``bias_ih``, ``bias_hh`` (G*H,)) followed by the
-  output layer ``coef`` (H_last, n_outputs) and ``intercept`` (n_outputs,).
+* All parameters live in one contiguous 1-D array (``theta``); the weights
+  are views into it, in PyTorch's layout (``weight_ih`` (G*H, F_in),
+  ``weight_hh`` (G*H, H), ``bias_ih``, ``bias_hh`` (G*H,), G = 1, 4, 3 for
+  rnn, lstm, gru), layer by layer and direction by direction, followed by
+  the output layer ``coef`` (D*H_last, n_outputs) and ``intercept``.
   Gradients use the same layout, so the optimizer, gradient clipping and the
   L2 penalty are a few vectorised passes over one array.
-* Python runs once per layer per mini-batch; everything per time step runs in
-  the compiled kernels (``_kernels``).
-* Sequences are passed time-major, ``(T, B, F)`` C-contiguous, with
-  ``lengths`` (int32, one per sequence) marking right padding.
+* Python runs once per layer and direction per mini-batch; everything per
+  time step runs in the compiled kernels (``_kernels``). Pooling, dropout
+  masks and the output layer are whole-array NumPy operations.
+* Sequences are time-major, ``(T, B, F)`` C-contiguous, with ``lengths``
+  (int32) marking right padding. Both directions of a layer write into one
+  ``(T, B, D*H)`` buffer (forward in the first H columns, reverse in the
+  next), which is the next layer's input, as in PyTorch.
 """
 
 import numpy as np
 
-from ._kernels import _rnn_fast
+from ._kernels import _gru_fast, _lstm_fast, _rnn_fast
 
-_EMPTY_GRAD_X = {
-    np.dtype(np.float32): np.empty((0, 0, 0), dtype=np.float32),
-    np.dtype(np.float64): np.empty((0, 0, 0), dtype=np.float64),
-}
+POOLINGS = ("last", "mean", "max", "sequence")
 
-#: Cell name -> number of stacked gates (rows of weight_ih per hidden unit).
-CELL_GATES = {"rnn": 1}
 
-#: Parameter names of one recurrent layer, in storage order.
-LAYER_PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+def _empty_grad_x(dtype):
+    return np.empty((0, 0, 0), dtype=dtype)
+
+
+class _RNNCell:
+    """Adapter of the vanilla cell's kernels."""
+
+    gates = 1
+    n_states = 1
+
+    def forward(self, p, X, lengths, out, col, states0, reverse, act, n_threads):
+        _rnn_fast.rnn_forward(
+            X, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"],
+            states0[0], lengths, out, col, reverse, act, n_threads,
+        )  # fmt: skip
+        return ()
+
+    def backward(self, p, g, X, lengths, out, col, cache, states0, delta,
+                 grad_states0, grad_X, accumulate, reverse, act, bptt, n_threads):  # fmt: skip
+        T, B, _ = X.shape
+        dA = np.empty((T, B, p["weight_hh"].shape[1]), dtype=X.dtype)
+        _rnn_fast.rnn_backward(
+            X, p["weight_ih"], p["weight_hh"], states0[0], lengths, out, col,
+            delta, dA, grad_states0[0], grad_X, accumulate, g["weight_ih"],
+            g["weight_hh"], g["bias_ih"], g["bias_hh"], reverse, act, bptt,
+            n_threads,
+        )  # fmt: skip
+
+
+class _LSTMCell:
+    """Adapter of the LSTM kernels; the state is (h, c)."""
+
+    gates = 4
+    n_states = 2
+
+    def forward(self, p, X, lengths, out, col, states0, reverse, act, n_threads):
+        T, B, _ = X.shape
+        H = p["weight_hh"].shape[1]
+        gates = np.empty((T, B, 4 * H), dtype=X.dtype)
+        cells = np.empty((T, B, H), dtype=X.dtype)
+        _lstm_fast.lstm_forward(
+            X, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"],
+            states0[0], states0[1], lengths, out, col, gates, cells, reverse,
+            n_threads,
+        )  # fmt: skip
+        return gates, cells
+
+    def backward(self, p, g, X, lengths, out, col, cache, states0, delta,
+                 grad_states0, grad_X, accumulate, reverse, act, bptt, n_threads):  # fmt: skip
+        gates, cells = cache
+        _lstm_fast.lstm_backward(
+            X, p["weight_ih"], p["weight_hh"], states0[0], states0[1], lengths,
+            out, col, gates, cells, delta, grad_states0[0], grad_states0[1],
+            grad_X, accumulate, g["weight_ih"], g["weight_hh"], g["bias_ih"],
+            g["bias_hh"], reverse, bptt, n_threads,
+        )  # fmt: skip
+
+
+class _GRUCell:
+    """Adapter of the GRU kernels."""
+
+    gates = 3
+    n_states = 1
+
+    def forward(self, p, X, lengths, out, col, states0, reverse, act, n_threads):
+        T, B, _ = X.shape
+        H = p["weight_hh"].shape[1]
+        gates = np.empty((T, B, 3 * H), dtype=X.dtype)
+        hn = np.empty((T, B, H), dtype=X.dtype)
+        hh = np.empty((B, 3 * H), dtype=X.dtype)
+        _gru_fast.gru_forward(
+            X, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"],
+            states0[0], lengths, out, col, gates, hn, hh, reverse, n_threads,
+        )  # fmt: skip
+        return gates, hn
+
+    def backward(self, p, g, X, lengths, out, col, cache, states0, delta,
+                 grad_states0, grad_X, accumulate, reverse, act, bptt, n_threads):  # fmt: skip
+        gates, hn = cache
+        dA_h = np.empty_like(gates)
+        _gru_fast.gru_backward(
+            X, p["weight_ih"], p["weight_hh"], states0[0], lengths, out, col,
+            gates, hn, dA_h, delta, grad_states0[0], grad_X, accumulate,
+            g["weight_ih"], g["weight_hh"], g["bias_ih"], g["bias_hh"], reverse,
+            bptt, n_threads,
+        )  # fmt: skip
+
+
+CELLS = {"rnn": _RNNCell(), "lstm": _LSTMCell(), "gru": _GRUCell()}
 
 
 class RecurrentNetwork:
@@ -39,80 +126,114 @@ class RecurrentNetwork:
     n_features : int
         Features per time step.
     hidden_sizes : tuple of int
-        Hidden units of each stacked recurrent layer.
+        Hidden units of each stacked recurrent layer (per direction).
     n_outputs : int
         Units of the dense output layer.
-    cell : {'rnn'}
-        Recurrent cell.
+    cell : {'rnn', 'lstm', 'gru'}
     activation : {'tanh', 'relu'}
-        Non-linearity of the vanilla cell.
-    output : {'last', 'sequence'}
-        'last': the output layer reads the final state of the top layer (one
-        output per sequence); 'sequence': it reads every step (one output per
-        step).
+        Non-linearity of the 'rnn' cell (the gated cells use PyTorch's).
+    bidirectional : bool
+        Run every layer in both directions and concatenate the states.
+    pooling : {'last', 'mean', 'max', 'sequence'}
+        What the output layer reads: the final state (for the reverse
+        direction, its state at the first step), the mean or maximum over
+        the valid steps, or every step ('sequence': one output per step).
     """
 
-    def __init__(self, n_features, hidden_sizes, n_outputs, *, cell, activation, output):
+    def __init__(self, n_features, hidden_sizes, n_outputs, *, cell, activation,
+                 bidirectional, pooling):  # fmt: skip
         self.n_features = int(n_features)
         self.hidden_sizes = tuple(int(h) for h in hidden_sizes)
         self.n_outputs = int(n_outputs)
         self.cell = cell
         self.activation = activation
-        self.output = output
-        gates = CELL_GATES[cell]
-        shapes = []
+        self.bidirectional = bool(bidirectional)
+        self.pooling = pooling
+        self.n_directions = 2 if self.bidirectional else 1
+        gates = CELLS[cell].gates
+        entries = []
         f_in = self.n_features
         for layer, h in enumerate(self.hidden_sizes):
-            shapes += [
-                (layer, "weight_ih", (gates * h, f_in), True),
-                (layer, "weight_hh", (gates * h, h), True),
-                (layer, "bias_ih", (gates * h,), False),
-                (layer, "bias_hh", (gates * h,), False),
-            ]
-            f_in = h
-        shapes += [
+            for d in range(self.n_directions):
+                entries += [
+                    ((layer, d), "weight_ih", (gates * h, f_in), True),
+                    ((layer, d), "weight_hh", (gates * h, h), True),
+                    ((layer, d), "bias_ih", (gates * h,), False),
+                    ((layer, d), "bias_hh", (gates * h,), False),
+                ]
+            f_in = h * self.n_directions
+        entries += [
             (None, "coef", (f_in, self.n_outputs), True),
             (None, "intercept", (self.n_outputs,), False),
         ]
         self._entries = []
         offset = 0
-        for layer, name, shape, penalized in shapes:
+        for key, name, shape, penalized in entries:
             size = int(np.prod(shape))
-            self._entries.append((layer, name, shape, slice(offset, offset + size), penalized))
+            self._entries.append((key, name, shape, slice(offset, offset + size), penalized))
             offset += size
         self.size = offset
         #: Slices of theta that the L2 penalty applies to (weights, not biases).
         self.penalized = [e[3] for e in self._entries if e[4]]
 
     @property
+    def config(self):
+        """Everything that fixes the parameter layout and the computation."""
+        return (self.n_features, self.hidden_sizes, self.n_outputs, self.cell,
+                self.activation, self.bidirectional, self.pooling)  # fmt: skip
+
+    @property
     def n_hidden_out(self):
-        """Width of the top recurrent layer (the features of ``transform``)."""
-        return self.hidden_sizes[-1]
+        """Width of the top layer's output (both directions)."""
+        return self.hidden_sizes[-1] * self.n_directions
+
+    @property
+    def output(self):
+        """'sequence' when the output layer reads every step, else 'last'."""
+        return "sequence" if self.pooling == "sequence" else "last"
 
     def unpack(self, theta):
-        """Views of ``theta``: (list of per-layer dicts, coef, intercept)."""
-        layers = [{} for _ in self.hidden_sizes]
+        """Views of ``theta``: ([[dict per direction] per layer], coef, intercept)."""
+        layers = [[{} for _ in range(self.n_directions)] for _ in self.hidden_sizes]
         out = {}
-        for layer, name, shape, sl, _ in self._entries:
+        for key, name, shape, sl, _ in self._entries:
             view = theta[sl].reshape(shape)
-            if layer is None:
+            if key is None:
                 out[name] = view
             else:
-                layers[layer][name] = view
+                layers[key[0]][key[1]][name] = view
         return layers, out["coef"], out["intercept"]
+
+    def torch_layout(self, theta):
+        """One dict per layer with PyTorch's names (``_reverse`` suffixes)."""
+        layers, _, _ = self.unpack(theta)
+        result = []
+        for directions in layers:
+            params = {}
+            for d, p in enumerate(directions):
+                suffix = "_reverse" if d == 1 else ""
+                for name, view in p.items():
+                    params[name + suffix] = view
+            result.append(params)
+        return result
 
     def init_params(self, random_state, dtype):
         """A new parameter vector: Glorot-uniform input and output weights,
-        orthogonal recurrent weights, zero biases."""
+        orthogonal recurrent weights per gate block, zero biases except the
+        LSTM forget gate's (1, the usual choice that keeps early gradients
+        flowing)."""
         theta = np.zeros(self.size, dtype=dtype)
         layers, coef, _ = self.unpack(theta)
-        for p in layers:
-            g_h, f_in = p["weight_ih"].shape
-            h = p["weight_hh"].shape[1]
-            bound = np.sqrt(6.0 / (f_in + h))
-            p["weight_ih"][...] = random_state.uniform(-bound, bound, (g_h, f_in))
-            for g in range(g_h // h):
-                p["weight_hh"][g * h : (g + 1) * h] = _orthogonal(h, random_state)
+        for directions in layers:
+            for p in directions:
+                g_h, f_in = p["weight_ih"].shape
+                h = p["weight_hh"].shape[1]
+                bound = np.sqrt(6.0 / (f_in + h))
+                p["weight_ih"][...] = random_state.uniform(-bound, bound, (g_h, f_in))
+                for g in range(g_h // h):
+                    p["weight_hh"][g * h : (g + 1) * h] = _orthogonal(h, random_state)
+                if self.cell == "lstm":
+                    p["bias_ih"][h : 2 * h] = 1.0
         bound = np.sqrt(6.0 / (coef.shape[0] + coef.shape[1]))
         coef[...] = random_state.uniform(-bound, bound, coef.shape)
         return theta
@@ -120,7 +241,7 @@ class RecurrentNetwork:
     # ------------------------------------------------------------------
     # Forward and backward passes of one mini-batch
     # ------------------------------------------------------------------
-    def forward(self, theta, X, lengths, n_threads):
+    def forward(self, theta, X, lengths, n_threads, *, dropout=0.0, random_state=None):
         """Run the network on a time-major batch.
 
         Parameters
@@ -129,82 +250,127 @@ class RecurrentNetwork:
         X : ndarray of shape (T, B, F), C-contiguous, dtype of theta
         lengths : ndarray of shape (B,), int32
         n_threads : int
+        dropout : float
+            Probability of zeroing each input of the layers above the first
+            (training only; needs ``random_state``).
+        random_state : RandomState or None
 
         Returns
         -------
         Z : ndarray
-            Raw outputs: (B, n_outputs) for output='last', (T, B, n_outputs)
-            for output='sequence'.
+            Raw outputs: (B, n_outputs), or (T, B, n_outputs) for 'sequence'.
         cache : dict
             What :meth:`backward` needs.
         """
         layers, coef, intercept = self.unpack(theta)
-        T, B, _ = X.shape
-        inputs, states = self._run_layers(layers, X, lengths, n_threads)
-        top = states[-1]
-        features = top[T - 1] if self.output == "last" else top.reshape(T * B, -1)
-        Z = features @ coef
+        cache = self._run_layers(layers, X, lengths, n_threads, dropout, random_state)
+        features = self._pool(cache["outputs"][-1], lengths, self.pooling)
+        cache["features"] = features
+        T, B = X.shape[:2]
+        Z = features.reshape(-1, features.shape[-1]) @ coef
         Z += intercept
-        if self.output == "sequence":
+        if self.pooling == "sequence":
             Z = Z.reshape(T, B, -1)
-        cache = {"inputs": inputs, "states": states, "features": features,
-                 "lengths": lengths}  # fmt: skip
         return Z, cache
 
-    def features(self, theta, X, lengths, n_threads):
-        """The top layer's final state, (B, H_last): what ``transform`` returns."""
+    def features(self, theta, X, lengths, n_threads, pooling):
+        """The pooled top-layer states: what ``transform`` returns.
+
+        (B, D*H_last), or (T, B, D*H_last) for pooling='sequence'.
+        """
         layers, _, _ = self.unpack(theta)
-        _, states = self._run_layers(layers, X, lengths, n_threads)
-        return np.ascontiguousarray(states[-1][X.shape[0] - 1])
+        cache = self._run_layers(layers, X, lengths, n_threads, 0.0, None)
+        return self._pool(cache["outputs"][-1], lengths, pooling)
 
-    def _run_layers(self, layers, X, lengths, n_threads):
-        """Forward through the stacked recurrent layers; (inputs, states)."""
+    def _run_layers(self, layers, X, lengths, n_threads, dropout, random_state):
         T, B, _ = X.shape
+        cell = CELLS[self.cell]
         act = _rnn_fast.ACTIVATIONS[self.activation]
-        inputs, states = [X], []
-        for p in layers:
-            h = p["weight_hh"].shape[1]
-            hidden = np.empty((T, B, h), dtype=X.dtype)
-            h0 = np.zeros((B, h), dtype=X.dtype)
-            _rnn_fast.rnn_forward(
-                inputs[-1], p["weight_ih"], p["weight_hh"], p["bias_ih"],
-                p["bias_hh"], h0, lengths, hidden, False, act, n_threads,
-            )  # fmt: skip
-            states.append(hidden)
-            inputs.append(hidden)
-        return inputs, states
+        inputs, outputs, caches, masks = [X], [], [], []
+        for i, directions in enumerate(layers):
+            H = directions[0]["weight_hh"].shape[1]
+            out = np.empty((T, B, H * self.n_directions), dtype=X.dtype)
+            states0 = tuple(np.zeros((B, H), dtype=X.dtype) for _ in range(cell.n_states))
+            layer_caches = [
+                cell.forward(p, inputs[-1], lengths, out, d * H, states0, d == 1,
+                             act, n_threads)  # fmt: skip
+                for d, p in enumerate(directions)
+            ]
+            outputs.append(out)
+            caches.append((layer_caches, states0))
+            if i + 1 < len(layers):
+                if dropout > 0:
+                    keep = random_state.random_sample(out.shape) >= dropout
+                    mask = keep.astype(X.dtype) / X.dtype.type(1 - dropout)
+                    masks.append(mask)
+                    inputs.append(out * mask)
+                else:
+                    masks.append(None)
+                    inputs.append(out)
+        return {"inputs": inputs, "outputs": outputs, "caches": caches,
+                "masks": masks, "lengths": lengths}  # fmt: skip
 
-    def backward(self, theta, cache, dZ, grad, n_threads):
+    def _pool(self, top, lengths, pooling):
+        T = top.shape[0]
+        if pooling == "sequence":
+            return top
+        if pooling == "last":
+            H = self.hidden_sizes[-1]
+            if not self.bidirectional:
+                return top[T - 1]
+            return np.concatenate([top[T - 1, :, :H], top[0, :, H:]], axis=1)
+        valid = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
+        if pooling == "mean":
+            return (top * valid).sum(axis=0) / lengths[:, None].astype(top.dtype)
+        masked = np.where(valid, top, -np.inf)
+        return masked.max(axis=0)
+
+    def _unpool(self, dfeatures, top, lengths):
+        """dL/d(top layer states) from dL/d(pooled features)."""
+        T = top.shape[0]
+        if self.pooling == "sequence":
+            return np.ascontiguousarray(dfeatures.reshape(top.shape))
+        delta = np.zeros_like(top)
+        if self.pooling == "last":
+            H = self.hidden_sizes[-1]
+            delta[T - 1, :, :H] = dfeatures[:, :H]
+            if self.bidirectional:
+                delta[0, :, H:] = dfeatures[:, H:]
+            return delta
+        valid = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
+        if self.pooling == "mean":
+            delta[...] = valid * (dfeatures / lengths[:, None].astype(top.dtype))
+            return delta
+        argmax = np.where(valid, top, -np.inf).argmax(axis=0)
+        np.put_along_axis(delta, argmax[None], dfeatures[None], axis=0)
+        return delta
+
+    def backward(self, theta, cache, dZ, grad, n_threads, *, bptt_steps=0):
         """Fill ``grad`` (same layout as ``theta``) with dL/dtheta given dL/dZ."""
         layers, coef, _ = self.unpack(theta)
         glayers, gcoef, gintercept = self.unpack(grad)
-        states, inputs = cache["states"], cache["inputs"]
-        lengths = cache["lengths"]
-        T, B, _ = inputs[0].shape
+        inputs, outputs, lengths = cache["inputs"], cache["outputs"], cache["lengths"]
+        features = cache["features"]
         dZ2 = dZ.reshape(-1, self.n_outputs)
-        np.matmul(cache["features"].T, dZ2, out=gcoef)
+        np.matmul(features.reshape(-1, features.shape[-1]).T, dZ2, out=gcoef)
         np.sum(dZ2, axis=0, out=gintercept)
-        dfeatures = dZ2 @ coef.T
-        top_h = self.hidden_sizes[-1]
-        if self.output == "last":
-            delta = np.zeros((T, B, top_h), dtype=dZ.dtype)
-            delta[T - 1] = dfeatures
-        else:
-            delta = dfeatures.reshape(T, B, top_h)
+        delta = self._unpool(dZ2 @ coef.T, outputs[-1], lengths)
+        cell = CELLS[self.cell]
         act = _rnn_fast.ACTIVATIONS[self.activation]
         for i in range(len(layers) - 1, -1, -1):
-            p, g = layers[i], glayers[i]
             x = inputs[i]
-            grad_x = (
-                np.empty_like(x) if i > 0 else _EMPTY_GRAD_X[np.dtype(x.dtype)]
-            )
-            grad_h0 = np.empty((B, p["weight_hh"].shape[1]), dtype=x.dtype)
-            _rnn_fast.rnn_backward(
-                x, p["weight_ih"], p["weight_hh"], np.zeros_like(grad_h0), lengths,
-                states[i], delta, grad_h0, grad_x, g["weight_ih"], g["weight_hh"],
-                g["bias_ih"], g["bias_hh"], False, act, n_threads,
-            )  # fmt: skip
-            delta = grad_x
+            layer_caches, states0 = cache["caches"][i]
+            grad_x = np.empty_like(x) if i > 0 else _empty_grad_x(x.dtype)
+            H = layers[i][0]["weight_hh"].shape[1]
+            for d, (p, g) in enumerate(zip(layers[i], glayers[i])):
+                grad_states0 = tuple(np.empty((x.shape[1], H), dtype=x.dtype)
+                                     for _ in states0)  # fmt: skip
+                cell.backward(p, g, x, lengths, outputs[i], d * H, layer_caches[d],
+                              states0, delta, grad_states0, grad_x, d == 1, d == 1,
+                              act, bptt_steps, n_threads)  # fmt: skip
+            if i > 0:
+                mask = cache["masks"][i - 1]
+                delta = grad_x if mask is None else grad_x * mask
         return grad
 
 

@@ -50,7 +50,7 @@ from ._compat import (
     _safe_indexing,
 )
 from ._kernels._openmp_helpers import _openmp_effective_n_threads
-from ._network import CELL_GATES, RecurrentNetwork
+from ._network import CELLS, POOLINGS, RecurrentNetwork
 from ._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 from ._validation import check_sequences
 
@@ -84,7 +84,7 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "cell": [StrOptions(set(CELL_GATES))],
+        "cell": [StrOptions(set(CELLS))],
         "activation": [StrOptions({"tanh", "relu"})],
         "solver": [StrOptions({"adam", "sgd"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -113,6 +113,11 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
             Interval(Real, 1, None, closed="left"),
         ],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "bptt_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "nan_padding": ["boolean"],
     }
 
     @abstractmethod
@@ -142,6 +147,11 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         epsilon,
         n_iter_no_change,
         clip_norm,
+        bidirectional,
+        dropout,
+        pooling,
+        bptt_steps,
+        nan_padding,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.cell = cell
@@ -167,21 +177,80 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.clip_norm = clip_norm
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.pooling = pooling
+        self.bptt_steps = bptt_steps
+        self.nan_padding = nan_padding
 
     # ------------------------------------------------------------------
     # Hooks of the public classes
     # ------------------------------------------------------------------
     @abstractmethod
     def _encode_targets(self, X, lengths, y, first_pass, classes=None):
-        """Validate ``y``; return (Y, loss name, output mode).
+        """Validate ``y``; return (Y, loss name, head pooling).
 
-        ``Y`` is a float array (n_samples, n_outputs) of the model's dtype,
-        or ``None`` when the targets are the inputs' next steps.
+        ``Y`` is a float array of the model's dtype, (n_samples, n_outputs)
+        or, for per-step targets, (n_samples, T, n_outputs) with zeros on
+        padded steps; ``None`` when the targets are the inputs' next steps.
+        The head pooling is what the output layer reads (see
+        ``RecurrentNetwork``).
         """
 
     @abstractmethod
+    def _predict_rows(self, Z):
+        """Predictions from raw outputs, one row per sequence (or step)."""
+
     def _validation_score(self, X, lengths, y, sample_weight):
         """Score on the held-out split (higher is better) for early stopping."""
+        return self._score_arrays(X, lengths, y, sample_weight)
+
+    def _score_arrays(self, X, lengths, y, sample_weight):
+        """``self._metric`` of the predictions; per step, over valid steps only."""
+        Z = self._raw_output(X, lengths)
+        if Z.ndim == 3:
+            Z = Z[_step_mask(Z.shape[1], lengths).T]
+            y = _flatten_steps(y, lengths, X.shape[1])
+            if sample_weight is not None:
+                sample_weight = np.repeat(sample_weight, lengths)
+        return self._metric(y, self._predict_rows(Z), sample_weight=sample_weight)
+
+    def _rows_output(self, X, fn):
+        """Validate X, run the network and map ``fn`` over the output rows.
+
+        Per-step outputs come back as (n_samples, T, ...) when every
+        sequence has T steps, else as a list of (T_i, ...) arrays.
+        """
+        X, lengths = self._check_predict_input(X)
+        Z = self._raw_output(X, lengths)
+        if Z.ndim == 2:
+            return fn(Z)
+        n, T, k = Z.shape
+        res = fn(Z.reshape(n * T, k))
+        return _format_steps(res.reshape((n, T) + res.shape[1:]), lengths)
+
+    def _encode_supervised(self, X, lengths, y, first_pass, classes, kind):
+        """Targets for class labels (kind='classes') or values ('values').
+
+        With pooling='sequence', ``y`` has one target per step: an array
+        (n_samples, T[, n_outputs]) or a list of (T_i[, n_outputs]) arrays;
+        padded steps are left out of the loss.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        per_step = self.pooling == "sequence"
+        if per_step:
+            y = _flatten_steps(y, lengths, X.shape[1])
+        if kind == "classes":
+            Y, loss = self._encode_class_targets(y, first_pass, X.dtype, classes)
+        else:
+            Y, loss = self._encode_regression_targets(y, X.dtype, first_pass)
+        if per_step:
+            return _scatter_steps(Y, lengths, X.shape[1]), loss, "sequence"
+        return Y, loss, self.pooling
 
     # ------------------------------------------------------------------
     # Fitting
@@ -202,7 +271,9 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         first_pass = not hasattr(self, "_theta") or (
             not self.warm_start and not incremental
         )
-        X, lengths = check_sequences(self, X, reset=first_pass)
+        X, lengths = check_sequences(
+            self, X, reset=first_pass, nan_padding=self.nan_padding
+        )
         if not first_pass:
             X = X.astype(self._theta.dtype, copy=False)
         if y is not None:
@@ -211,32 +282,34 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
-        Y, loss, output = self._encode_targets(X, lengths, y, first_pass, classes)
+        Y, loss, head = self._encode_targets(X, lengths, y, first_pass, classes)
         sample_weight = self._target_sample_weight(y, sample_weight, X.dtype, incremental)
-        if output == "sequence" and lengths.max() < 2:
+        if Y is None and lengths.max() < 2:
             raise ValueError(
                 f"{type(self).__name__} without y learns to predict each step from "
                 "the previous ones and needs sequences of at least 2 time steps; "
                 f"got sequences of {int(lengths.max())} time step(s) "
                 f"({X.shape[1]} feature(s) per step)."
             )
-        n_outputs = X.shape[2] if Y is None else Y.shape[1]
-
+        n_outputs = X.shape[2] if Y is None else Y.shape[-1]
+        net = RecurrentNetwork(
+            X.shape[2],
+            hidden_sizes,
+            n_outputs,
+            cell=self.cell,
+            activation=self.activation,
+            bidirectional=self.bidirectional,
+            pooling=head,
+        )
         if first_pass:
             self._random_state = check_random_state(self.random_state)
-            self._initialize(X.shape[2], hidden_sizes, n_outputs, loss, output, X.dtype)
-        elif (
-            self._net.hidden_sizes != hidden_sizes
-            or self._net.cell != self.cell
-            or self._net.activation != self.activation
-            or self._net.output != output
-            or self._net.n_outputs != n_outputs
-        ):
+            self._initialize(net, loss, X.dtype)
+        elif net.config != self._net.config:
             raise ValueError(
                 "warm_start and partial_fit continue the fitted model, whose "
-                "hidden_layer_sizes, cell, activation and outputs are fixed; "
-                "these changed since the last fit. Fit from scratch instead "
-                "(warm_start=False)."
+                "hidden_layer_sizes, cell, activation, bidirectional, pooling "
+                "and outputs are fixed; these changed since the last fit. Fit "
+                "from scratch instead (warm_start=False)."
             )
         self._n_threads = _openmp_effective_n_threads()
         with _blas_single_threaded():
@@ -253,18 +326,11 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         """Sample weights after the class weights (classifier only)."""
         return sample_weight
 
-    def _initialize(self, n_features, hidden_sizes, n_outputs, loss, output, dtype):
-        self.n_outputs_ = n_outputs
+    def _initialize(self, net, loss, dtype):
+        self.n_outputs_ = net.n_outputs
         self._loss = loss
         self.out_activation_ = LOSS_ACTIVATION[loss]
-        self._net = RecurrentNetwork(
-            n_features,
-            hidden_sizes,
-            n_outputs,
-            cell=self.cell,
-            activation=self.activation,
-            output=output,
-        )
+        self._net = net
         self._theta = self._net.init_params(self._random_state, dtype)
         self._set_param_views()
         self.n_iter_ = 0
@@ -282,8 +348,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
 
     def _set_param_views(self):
         """Expose the weights as views of the flat parameter vector."""
-        layers, coef, intercept = self._net.unpack(self._theta)
-        self.recurrent_params_ = layers
+        _, coef, intercept = self._net.unpack(self._theta)
+        self.recurrent_params_ = self._net.torch_layout(self._theta)
         self.coef_ = coef
         self.intercept_ = intercept
 
@@ -345,7 +411,10 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         # np.take along axis 1, already in the kernels' layout.
         X_tm = np.ascontiguousarray(X[idx_train].transpose(1, 0, 2))
         L_train = lengths[idx_train]
-        Y_train = None if Y is None else Y[idx_train]
+        if Y is None or Y.ndim == 2:
+            Y_train = None if Y is None else Y[idx_train]
+        else:  # per-step targets, time-major like X
+            Y_train = np.ascontiguousarray(Y[idx_train].transpose(1, 0, 2))
         sw_train = None if sample_weight is None else sample_weight[idx_train]
         theta = self._theta
         grad = np.empty_like(theta)
@@ -363,7 +432,10 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                     batch = order[start : start + batch_size]
                     Lb = L_train[batch]
                     Xb = np.take(X_tm[: Lb.max()], batch, axis=1)
-                    Yb = None if Y_train is None else Y_train[batch]
+                    if Y_train is None or Y_train.ndim == 2:
+                        Yb = None if Y_train is None else Y_train[batch]
+                    else:
+                        Yb = np.take(Y_train[: Lb.max()], batch, axis=1)
                     swb = None if sw_train is None else sw_train[batch]
                     batch_loss = self._loss_grad(theta, grad, Xb, Lb, Yb, swb)
                     accumulated_loss += batch_loss * batch.shape[0]
@@ -418,12 +490,19 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
     def _loss_grad(self, theta, grad, X, lengths, Y, sample_weight):
         """Loss of one time-major mini-batch; fills ``grad`` in place."""
         net = self._net
-        Z, cache = net.forward(theta, X, lengths, self._n_threads)
+        Z, cache = net.forward(
+            theta, X, lengths, self._n_threads, dropout=self.dropout,
+            random_state=self._random_state,
+        )  # fmt: skip
         if Y is None:
             loss, dZ = _next_step_loss(Z, X, lengths, sample_weight)
+        elif Z.ndim == 3:
+            loss, dZ = _step_loss(self._loss, Z, Y, _step_mask(Z.shape[0], lengths),
+                                  sample_weight)  # fmt: skip
         else:
             loss, dZ = LOSS_FUNCTIONS[self._loss](Z, Y, sample_weight)
-        net.backward(theta, cache, dZ, grad, self._n_threads)
+        net.backward(theta, cache, dZ, grad, self._n_threads,
+                     bptt_steps=self.bptt_steps or 0)  # fmt: skip
         # L2 penalty on the weights (not the biases), scaled like MLP's.
         sw_sum = X.shape[1] if sample_weight is None else float(sample_weight.sum())
         if self.alpha > 0 and sw_sum > 0:
@@ -462,11 +541,15 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     def _check_predict_input(self, X):
         check_is_fitted(self)
-        X, lengths = check_sequences(self, X, reset=False)
+        X, lengths = check_sequences(self, X, reset=False, nan_padding=self.nan_padding)
         return X.astype(self._theta.dtype, copy=False), lengths
 
     def _chunked(self, X, lengths, fn):
-        """Apply ``fn(X_time_major, lengths)`` chunk by chunk and stack."""
+        """Apply ``fn(X_time_major, lengths, n_threads)`` chunk by chunk.
+
+        Per-sequence results (B, K) are stacked; per-step results (T, B, K)
+        are made batch-first and padded to ``X.shape[1]`` steps.
+        """
         n_threads = _openmp_effective_n_threads()
         out = []
         with _blas_single_threaded():
@@ -474,23 +557,26 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                 stop = start + PREDICT_CHUNK
                 Lc = lengths[start:stop]
                 Xc = np.ascontiguousarray(X[start:stop, : Lc.max()].transpose(1, 0, 2))
-                out.append(fn(Xc, Lc, n_threads))
-        return np.concatenate(out, axis=0)
+                res = fn(Xc, Lc, n_threads)
+                if res.ndim == 3:
+                    res = res.transpose(1, 0, 2)
+                    pad = X.shape[1] - res.shape[1]
+                    res = np.pad(res, ((0, 0), (0, pad), (0, 0))) if pad else res
+                out.append(res)
+        return np.ascontiguousarray(np.concatenate(out, axis=0))
 
     def _raw_output(self, X, lengths):
-        """Raw outputs of the output layer (logits or regression values)."""
-        if self._net.output != "last":
-            raise AttributeError("this model predicts the next step, not a target")
+        """Raw outputs of the output layer (logits or values), batch-first:
+        (n_samples, n_outputs), or (n_samples, T, n_outputs) per step."""
 
         def run(Xc, Lc, n_threads):
-            Z, _ = self._net.forward(self._theta, Xc, Lc, n_threads)
-            return Z
+            return self._net.forward(self._theta, Xc, Lc, n_threads)[0]
 
         return self._chunked(X, lengths, run)
 
     def _features(self, X, lengths):
         def run(Xc, Lc, n_threads):
-            return self._net.features(self._theta, Xc, Lc, n_threads)
+            return self._net.features(self._theta, Xc, Lc, n_threads, self.pooling)
 
         return self._chunked(X, lengths, run)
 
@@ -498,11 +584,6 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
     # Targets shared by the classifier and the supervised transformer
     # ------------------------------------------------------------------
     def _encode_class_targets(self, y, first_pass, dtype, classes=None):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
         if sp.issparse(y):
             y = y.toarray()
         y = _check_y(y, multi_output=True, estimator=self)
@@ -547,18 +628,17 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                 f"{self.classes_}. 'y' has {unique_labels(y)}."
             )
 
-    def _encode_regression_targets(self, y, dtype):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
+    def _encode_regression_targets(self, y, dtype, first_pass):
         y = _check_y(y, multi_output=True, y_numeric=True, estimator=self)
         if sp.issparse(y):
             y = y.toarray()
         y = np.asarray(y, dtype=dtype)
-        self._y_1d = y.ndim == 1
+        if first_pass:
+            self._y_1d = y.ndim == 1
         return (y.reshape(-1, 1) if y.ndim == 1 else y), "squared_error"
+
+    def _predict_values(self, Z):
+        return Z.ravel() if self._y_1d else Z
 
     def _predict_labels(self, Z):
         if self._loss == "log_loss":
@@ -592,22 +672,84 @@ def _take(y, idx):
     return None if y is None else _safe_indexing(y, idx)
 
 
-def _next_step_loss(Z, X, lengths, sample_weight):
-    """Squared error of predicting step t+1 from the state at step t.
+def _flatten_steps(y, lengths, T):
+    """Per-step targets of the valid steps, concatenated: (sum(lengths), ...).
 
-    Z : (T, B, F) outputs; X : (T, B, F) inputs. Only pairs of valid steps
-    (t + 1 < lengths[b]) count; every such pair has the weight of its sequence.
+    ``y`` is an array (n_samples, T[, n_outputs]) (padded steps ignored, NaN
+    allowed there) or a list of per-sequence arrays (T_i[, n_outputs]).
     """
-    T, B, _ = Z.shape
+    if isinstance(y, (list, tuple)) or (
+        isinstance(y, np.ndarray) and y.dtype == object and y.ndim == 1
+    ):
+        if len(y) != len(lengths):
+            raise ValueError(
+                f"y has {len(y)} sequences of targets, X has {len(lengths)} sequences."
+            )
+        items = [np.asarray(v) for v in y]
+        for i, (item, n) in enumerate(zip(items, lengths)):
+            if item.ndim == 0 or item.shape[0] != n:
+                raise ValueError(
+                    f"With pooling='sequence', y[{i}] needs one target per step of "
+                    f"X[{i}] ({n} steps); got shape {item.shape}."
+                )
+        return np.concatenate(items)
+    arr = np.asarray(y)
+    if arr.ndim < 2 or arr.shape[1] != T:
+        raise ValueError(
+            "With pooling='sequence', y needs one target per time step: an array "
+            f"of shape (n_samples, {T}) or (n_samples, {T}, n_outputs), or a list "
+            f"of per-sequence arrays; got shape {arr.shape}."
+        )
+    return arr[_step_mask(T, lengths).T]
+
+
+def _scatter_steps(Y, lengths, T):
+    """(sum(lengths), K) rows back to (n_samples, T, K), zeros on padding."""
+    out = np.zeros((len(lengths), T, Y.shape[1]), dtype=Y.dtype)
+    out[_step_mask(T, lengths).T] = Y
+    return out
+
+
+def _format_steps(values, lengths):
+    """Per-step results: the array when no sequence is padded, else a list."""
+    if np.all(lengths == values.shape[1]):
+        return values
+    return [values[i, :n] for i, n in enumerate(lengths)]
+
+
+def _step_mask(T, lengths):
+    """(T, B) boolean mask of the valid steps."""
+    return np.arange(T)[:, None] < lengths[None, :]
+
+
+def _step_loss(loss_name, Z, Y, mask, sample_weight):
+    """A per-step loss over the valid steps only.
+
+    Z, Y : (T, B, K) outputs and targets (time-major); mask : (T, B). Every
+    valid step has the weight of its sequence; padded steps get no gradient.
+    """
     dZ = np.zeros_like(Z)
-    mask = np.arange(T - 1)[:, None] < (lengths - 1)[None, :]
     if not mask.any():
         return 0.0, dZ
     weights = None
     if sample_weight is not None:
-        weights = np.broadcast_to(sample_weight, (T - 1, B))[mask]
-    loss, g = LOSS_FUNCTIONS["squared_error"](Z[:-1][mask], X[1:][mask], weights)
-    dZ[:-1][mask] = g
+        weights = np.broadcast_to(sample_weight, mask.shape)[mask]
+    loss, g = LOSS_FUNCTIONS[loss_name](Z[mask], Y[mask], weights)
+    dZ[mask] = g
+    return loss, dZ
+
+
+def _next_step_loss(Z, X, lengths, sample_weight):
+    """Squared error of predicting step t+1 from the state at step t.
+
+    Z : (T, B, F) outputs; X : (T, B, F) inputs. Only pairs of valid steps
+    (t + 1 < lengths[b]) count.
+    """
+    dZ = np.zeros_like(Z)
+    loss, dZ[:-1] = _step_loss(
+        "squared_error", Z[:-1], X[1:], _step_mask(Z.shape[0] - 1, lengths - 1),
+        sample_weight,
+    )  # fmt: skip
     return loss, dZ
 
 
@@ -620,12 +762,15 @@ _SHARED_PARAMETERS = """
         layers, the first reading the input sequence and each next one the
         state sequence of the layer below.
 
-    cell : {'rnn'}, default='rnn'
-        Recurrent cell. 'rnn' is the Elman cell
-        ``h_t = f(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
+    cell : {'rnn', 'lstm', 'gru'}, default='rnn'
+        Recurrent cell, with PyTorch's formulas and gate orders: 'rnn' is the
+        Elman cell ``h_t = f(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``;
+        'lstm' has gates (i, f, g, o), 'gru' gates (r, z, n) with
+        ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
 
     activation : {'tanh', 'relu'}, default='tanh'
-        Non-linearity ``f`` of the 'rnn' cell.
+        Non-linearity ``f`` of the 'rnn' cell (the gated cells use sigmoid
+        gates and tanh).
 
     solver : {'adam', 'sgd'}, default='adam'
         Optimizer, as in :class:`~sklearn.neural_network.MLPClassifier`.
@@ -693,6 +838,32 @@ _SHARED_PARAMETERS = """
     clip_norm : float or None, default=5.0
         Rescale the gradient of each mini-batch to this global L2 norm when
         it is larger (against exploding gradients); None turns clipping off.
+
+    bidirectional : bool, default=False
+        Run every layer forwards and backwards in time and concatenate the
+        two state sequences (as ``torch.nn.RNN(bidirectional=True)``).
+
+    dropout : float, default=0.0
+        Probability of dropping each input of the layers above the first
+        during training (no effect with one layer), seeded by
+        ``random_state``.
+
+    pooling : {'last', 'mean', 'max', 'sequence'}, default='last'
+        What the output layer (and ``transform``) reads from the top layer:
+        the final state (for the reverse direction, its state after reading
+        the whole sequence, at step 0), the mean or maximum over the valid
+        steps, or every step ('sequence': many-to-many, one output per step).
+
+    bptt_steps : int or None, default=None
+        Truncated backpropagation through time: gradients flow back through
+        at most this many steps (windows taken in order, the state carried
+        forward). None backpropagates through whole sequences.
+
+    nan_padding : bool, default=False
+        Read trailing all-NaN steps of a 3-D ``X`` as padding, so a padded
+        array is a batch of sequences of different lengths. Off by default,
+        so that NaN in data raises.
+
 """
 
 _SHARED_ATTRIBUTES = """
@@ -721,7 +892,7 @@ _SHARED_ATTRIBUTES = """
         Features per time step for 3-D and list input; the number of columns
         (time steps) for 2-D input, which is checked at predict time.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame.
 
     n_outputs_ : int
@@ -732,14 +903,18 @@ _SHARED_ATTRIBUTES = """
 
     recurrent_params_ : list of dict
         One dict per layer with PyTorch's names and shapes, so weights can be
-        copied into ``torch.nn.RNN``: ``weight_ih`` (H, F_in), ``weight_hh``
-        (H, H), ``bias_ih`` (H,), ``bias_hh`` (H,).
+        copied into ``torch.nn.RNN/LSTM/GRU``: ``weight_ih`` (G*H, F_in),
+        ``weight_hh`` (G*H, H), ``bias_ih`` and ``bias_hh`` (G*H,), with
+        G = 1, 4, 3 for rnn, lstm, gru, and ``weight_ih_reverse`` etc. for
+        the backward direction. Views of the model's parameters.
 
-    coef_ : ndarray of shape (H_last, n_outputs_)
-        Weights of the output layer (``output = h_last @ coef_ + intercept_``).
+    coef_ : ndarray of shape (D * H_last, `n_outputs_`)
+        Weights of the output layer (``output = pooled @ coef_ + intercept_``,
+        D = 2 when bidirectional).
 
-    intercept_ : ndarray of shape (n_outputs_,)
+    intercept_ : ndarray of shape (`n_outputs_`,)
         Bias of the output layer.
+
 """
 
 def _fill_doc(cls):
@@ -824,6 +999,11 @@ class RNNClassifier(ClassifierMixin, BaseRecurrent):
         epsilon=1e-8,
         n_iter_no_change=10,
         clip_norm=5.0,
+        bidirectional=False,
+        dropout=0.0,
+        pooling="last",
+        bptt_steps=None,
+        nan_padding=False,
         class_weight=None,
     ):
         super().__init__(
@@ -851,16 +1031,30 @@ class RNNClassifier(ClassifierMixin, BaseRecurrent):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             clip_norm=clip_norm,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            pooling=pooling,
+            bptt_steps=bptt_steps,
+            nan_padding=nan_padding,
         )
         self.class_weight = class_weight
 
+    _metric = staticmethod(accuracy_score)
+
     def _encode_targets(self, X, lengths, y, first_pass, classes=None):
-        Y, loss = self._encode_class_targets(y, first_pass, X.dtype, classes)
-        return Y, loss, "last"
+        return self._encode_supervised(X, lengths, y, first_pass, classes, "classes")
+
+    def _predict_rows(self, Z):
+        return self._predict_labels(Z)
 
     def _target_sample_weight(self, y, sample_weight, dtype, incremental):
         if self.class_weight is None:
             return sample_weight
+        if self.pooling == "sequence":
+            raise ValueError(
+                "class_weight is not supported with pooling='sequence' (labels "
+                "per step); pass per-sequence sample_weight instead."
+            )
         if incremental and self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported by partial_fit, which "
@@ -872,10 +1066,6 @@ class RNNClassifier(ClassifierMixin, BaseRecurrent):
 
     def _is_single_output_classification(self):
         return self._label_binarizer.y_type_ != "multilabel-indicator"
-
-    def _validation_score(self, X, lengths, y, sample_weight):
-        y_pred = self._predict_labels(self._raw_output(X, lengths))
-        return accuracy_score(y, y_pred, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -945,9 +1135,7 @@ class RNNClassifier(ClassifierMixin, BaseRecurrent):
             Logit of the positive class for binary problems, one logit per
             class (multiclass) or label (multilabel) otherwise.
         """
-        X, lengths = self._check_predict_input(X)
-        Z = self._raw_output(X, lengths)
-        return Z.ravel() if Z.shape[1] == 1 else Z
+        return self._rows_output(X, lambda Z: Z.ravel() if Z.shape[1] == 1 else Z)
 
     def predict(self, X):
         """Predict class labels.
@@ -964,8 +1152,7 @@ class RNNClassifier(ClassifierMixin, BaseRecurrent):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Predicted labels (a label-indicator matrix for multilabel).
         """
-        X, lengths = self._check_predict_input(X)
-        return self._predict_labels(self._raw_output(X, lengths))
+        return self._rows_output(X, self._predict_labels)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -983,8 +1170,10 @@ class RNNClassifier(ClassifierMixin, BaseRecurrent):
             Probability of each class, in the order of ``classes_``; for
             multilabel, the probability of each label.
         """
-        X, lengths = self._check_predict_input(X)
-        P = OUT_ACTIVATIONS[self.out_activation_](self._raw_output(X, lengths))
+        return self._rows_output(X, self._proba_rows)
+
+    def _proba_rows(self, Z):
+        P = OUT_ACTIVATIONS[self.out_activation_](Z)
         if self._label_binarizer.y_type_ == "binary":
             return np.hstack([1 - P, P])
         return P
@@ -1004,10 +1193,13 @@ class RNNClassifier(ClassifierMixin, BaseRecurrent):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, finite even where ``predict_proba`` is 0.
         """
-        X, lengths = self._check_predict_input(X)
-        Z = self._raw_output(X, lengths)
+        return self._rows_output(X, self._log_proba_rows)
+
+    def _log_proba_rows(self, Z):
         if self._label_binarizer.y_type_ == "binary":
-            return np.hstack([log_probabilities(-Z, "logistic"), log_probabilities(Z, "logistic")])
+            return np.hstack(
+                [log_probabilities(-Z, "logistic"), log_probabilities(Z, "logistic")]
+            )
         return log_probabilities(Z, self.out_activation_)
 
     def __sklearn_tags__(self):
@@ -1073,6 +1265,11 @@ class RNNRegressor(RegressorMixin, BaseRecurrent):
         epsilon=1e-8,
         n_iter_no_change=10,
         clip_norm=5.0,
+        bidirectional=False,
+        dropout=0.0,
+        pooling="last",
+        bptt_steps=None,
+        nan_padding=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1099,18 +1296,20 @@ class RNNRegressor(RegressorMixin, BaseRecurrent):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             clip_norm=clip_norm,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            pooling=pooling,
+            bptt_steps=bptt_steps,
+            nan_padding=nan_padding,
         )
 
+    _metric = staticmethod(r2_score)
+
     def _encode_targets(self, X, lengths, y, first_pass, classes=None):
-        Y, loss = self._encode_regression_targets(y, X.dtype)
-        return Y, loss, "last"
+        return self._encode_supervised(X, lengths, y, first_pass, classes, "values")
 
-    def _validation_score(self, X, lengths, y, sample_weight):
-        return r2_score(y, self._predict_values(X, lengths), sample_weight=sample_weight)
-
-    def _predict_values(self, X, lengths):
-        Z = self._raw_output(X, lengths)
-        return Z.ravel() if self._y_1d else Z
+    def _predict_rows(self, Z):
+        return self._predict_values(Z)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -1175,8 +1374,7 @@ class RNNRegressor(RegressorMixin, BaseRecurrent):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values; 1-D when the model was fitted on 1-D ``y``.
         """
-        X, lengths = self._check_predict_input(X)
-        return self._predict_values(X, lengths)
+        return self._rows_output(X, self._predict_values)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1201,6 +1399,9 @@ class RNNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRecu
     {shared_parameters}
     Attributes
     ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, when fitted on class targets; not set otherwise.
+
     {shared_attributes}
     See Also
     --------
@@ -1245,6 +1446,11 @@ class RNNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRecu
         epsilon=1e-8,
         n_iter_no_change=10,
         clip_norm=5.0,
+        bidirectional=False,
+        dropout=0.0,
+        pooling="last",
+        bptt_steps=None,
+        nan_padding=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1271,6 +1477,11 @@ class RNNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRecu
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             clip_norm=clip_norm,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            pooling=pooling,
+            bptt_steps=bptt_steps,
+            nan_padding=nan_padding,
         )
 
     def _encode_targets(self, X, lengths, y, first_pass, classes=None):
@@ -1291,11 +1502,19 @@ class RNNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRecu
             )
         if self._target_kind == "next_step":
             return None, "squared_error", "sequence"
+        return self._encode_supervised(
+            X, lengths, y, first_pass, classes, self._target_kind
+        )
+
+    def _predict_rows(self, Z):
         if self._target_kind == "classes":
-            Y, loss = self._encode_class_targets(y, first_pass, X.dtype, classes)
-        else:
-            Y, loss = self._encode_regression_targets(y, X.dtype)
-        return Y, loss, "last"
+            return self._predict_labels(Z)
+        return self._predict_values(Z)
+
+    def _metric(self, y, y_pred, sample_weight=None):
+        if self._target_kind == "classes":
+            return accuracy_score(y, y_pred, sample_weight=sample_weight)
+        return r2_score(y, y_pred, sample_weight=sample_weight)
 
     def _is_single_output_classification(self):
         return (
@@ -1304,13 +1523,8 @@ class RNNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRecu
         )
 
     def _validation_score(self, X, lengths, y, sample_weight):
-        if self._target_kind == "classes":
-            y_pred = self._predict_labels(self._raw_output(X, lengths))
-            return accuracy_score(y, y_pred, sample_weight=sample_weight)
-        if self._target_kind == "values":
-            y_pred = self._raw_output(X, lengths)
-            y_pred = y_pred.ravel() if self._y_1d else y_pred
-            return r2_score(y, y_pred, sample_weight=sample_weight)
+        if self._target_kind != "next_step":
+            return self._score_arrays(X, lengths, y, sample_weight)
         X_tm = np.ascontiguousarray(X.transpose(1, 0, 2))
         Z, _ = self._net.forward(self._theta, X_tm, lengths, self._n_threads)
         return -_next_step_loss(Z, X_tm, lengths, sample_weight)[0]
@@ -1382,7 +1596,8 @@ class RNNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRecu
             Features, in the dtype of the fitted model.
         """
         X, lengths = self._check_predict_input(X)
-        return self._features(X, lengths)
+        features = self._features(X, lengths)
+        return features if features.ndim == 2 else _format_steps(features, lengths)
 
     @property
     def _n_features_out(self):

@@ -85,13 +85,14 @@ def _check_sequence_list(X, estimator_name):
     return out, lengths
 
 
-def check_sequences(estimator, X, *, reset):
+def check_sequences(estimator, X, *, reset, nan_padding=False):
     """Validate sequence input ``X`` for ``estimator``.
 
     With ``reset=True`` (fit), records ``n_features_in_`` (and
     ``feature_names_in_`` for DataFrames) and the per-step feature count
     ``_n_step_features``; with ``reset=False`` (predict), checks ``X``
-    against them.
+    against them. With ``nan_padding``, trailing all-NaN steps of a 3-D
+    ``X`` mark the end of shorter sequences.
 
     Returns
     -------
@@ -130,7 +131,12 @@ def check_sequences(estimator, X, *, reset):
     elif ndim == 3:
         _check_feature_names(estimator, X, reset=reset)
         X = check_array(
-            X, allow_nd=True, dtype=FLOAT_DTYPES, order="C", estimator=name
+            X,
+            allow_nd=True,
+            dtype=FLOAT_DTYPES,
+            order="C",
+            estimator=name,
+            ensure_all_finite="allow-nan" if nan_padding else True,
         )
         if X.shape[1] == 0:
             raise ValueError(
@@ -140,6 +146,8 @@ def check_sequences(estimator, X, *, reset):
         if X.shape[2] == 0:
             raise ValueError(f"X has 0 features per step (shape={X.shape}).")
         _check_step_features(estimator, X.shape[2], reset=reset)
+        if nan_padding:
+            return _strip_nan_padding(X)
     else:
         raise ValueError(
             f"{name} expects X as a 3-D array (n_samples, n_timesteps, "
@@ -156,6 +164,23 @@ def check_sequences(estimator, X, *, reset):
         )
     lengths = np.full(X.shape[0], X.shape[1], dtype=np.int32)
     return X, lengths
+
+
+def _strip_nan_padding(X):
+    """Lengths from trailing all-NaN steps; NaN anywhere else raises."""
+    nan = np.isnan(X)
+    padded_step = nan.all(axis=2)
+    lengths = (~padded_step).sum(axis=1).astype(np.int32)
+    expected = np.arange(X.shape[1])[None, :] >= lengths[:, None]
+    if (padded_step != expected).any() or (nan.any(axis=2) & ~padded_step).any():
+        raise ValueError(
+            "With nan_padding=True, NaN may only fill whole time steps at the end "
+            "of a sequence; X has NaN inside a sequence."
+        )
+    if (lengths == 0).any():
+        i = int(np.flatnonzero(lengths == 0)[0])
+        raise ValueError(f"Sequence X[{i}] is empty (all its steps are NaN padding).")
+    return np.where(nan, 0, X).astype(X.dtype, copy=False), lengths
 
 
 def _check_step_features(estimator, n_step_features, *, reset):

@@ -794,7 +794,7 @@ def test_clip_norm(Est):
         ("clip_norm", 0),
         ("clip_norm", -1.0),
         ("activation", "sigmoid"),
-        ("cell", "lstm"),
+        ("cell", "transformer"),
         ("solver", "lbfgs"),
         ("alpha", -1),
         ("learning_rate_init", 0),

@@ -2,12 +2,13 @@
 
 Two levels:
 
-* the kernel alone: ``L = sum(R * hidden)`` for a random ``R``, checked for
-  every input of ``rnn_backward`` (weights, biases, X, h0), both directions,
-  ragged lengths, T = 1 included;
-* the whole network: stacked layers, output layer and each loss (softmax and
-  logistic log-loss, squared error, next-step prediction), with the L2
-  penalty, through the estimator's own ``_loss_grad``.
+* one layer and direction of each cell: ``L = sum(R * h)`` for a random
+  ``R``, checked for every kernel input (weights, biases, X, h0 and c0),
+  both directions, ragged lengths, T = 1 included;
+* the network: every cell x direction x layers x pooling on a ragged batch;
+* the estimators' own loss: output layer and each loss (softmax and logistic
+  log-loss, squared error, next-step prediction) with the L2 penalty and
+  sample weights, for every cell.
 
 The error reported per parameter tensor is the normwise relative error
 ``|g_fd - g| / max(|g_fd|, |g|)``; the brief's bound is 1e-6.
@@ -17,7 +18,8 @@ import numpy as np
 import pytest
 
 from sklearn_rnn import RNNClassifier, RNNRegressor, RNNTransformer
-from sklearn_rnn._kernels import _rnn_fast
+from sklearn_rnn._kernels._rnn_fast import ACTIVATIONS
+from sklearn_rnn._network import CELLS, RecurrentNetwork
 
 EPS = 1e-5
 TOL = 1e-6
@@ -43,63 +45,92 @@ def numeric_gradient(f, x):
     return g
 
 
-def _kernel_problem(T, B, F, H, seed):
+def _layer_problem(cell, T, B, F, H, seed):
     rng = np.random.RandomState(seed)
+    G = CELLS[cell].gates
     p = {
-        "X": rng.normal(size=(T, B, F)),
-        "weight_ih": rng.normal(scale=0.6, size=(H, F)),
-        "weight_hh": rng.normal(scale=0.6, size=(H, H)),
-        "bias_ih": rng.normal(scale=0.3, size=H),
-        "bias_hh": rng.normal(scale=0.3, size=H),
-        "h0": rng.normal(scale=0.5, size=(B, H)),
+        "weight_ih": rng.normal(scale=0.6, size=(G * H, F)),
+        "weight_hh": rng.normal(scale=0.6, size=(G * H, H)),
+        "bias_ih": rng.normal(scale=0.3, size=G * H),
+        "bias_hh": rng.normal(scale=0.3, size=G * H),
     }
-    R = rng.normal(size=(T, B, H))
+    X = rng.normal(size=(T, B, F))
+    states0 = tuple(
+        rng.normal(scale=0.5, size=(B, H)) for _ in range(CELLS[cell].n_states)
+    )
     lengths = rng.randint(1, T + 1, size=B).astype(np.int32)
     lengths[0] = T  # at least one full-length sequence
-    return p, R, lengths
+    return p, X, states0, lengths, rng
 
 
-@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("cell, activation", [("rnn", "tanh"), ("rnn", "relu"),
+                                              ("lstm", "tanh"), ("gru", "tanh")])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("T, B", [(1, 1), (1, 3), (4, 2), (7, 5)])
-def test_kernel_gradients(activation, reverse, T, B):
+def test_layer_gradients(cell, activation, reverse, T, B):
+    """One direction of one layer: every kernel input, incl. X and h0 (c0)."""
     F, H = 3, 4
-    p, R, lengths = _kernel_problem(T, B, F, H, seed=T * 10 + B)
-    act = _rnn_fast.ACTIVATIONS[activation]
+    p, X, states0, lengths, rng = _layer_problem(cell, T, B, F, H, seed=T * 10 + B)
+    adapter = CELLS[cell]
+    act = ACTIVATIONS[activation]
+    W = 2 * H  # write into the second half of a wider buffer, as bidirectional does
+    R = rng.normal(size=(T, B, W))
 
     def forward():
-        hidden = np.empty((T, B, H))
-        _rnn_fast.rnn_forward(
-            p["X"], p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"],
-            p["h0"], lengths, hidden, reverse, act, 1,
-        )  # fmt: skip
-        return hidden
+        out = np.zeros((T, B, W))
+        cache = adapter.forward(p, X, lengths, out, H, states0, reverse, act, 1)
+        return out, cache
 
     def loss():
-        return float((forward() * R).sum())
+        return float((forward()[0][:, :, H:] * R[:, :, H:]).sum())
 
-    hidden = forward()
-    delta = R.copy()
-    grads = {
-        "X": np.empty((T, B, F)),
-        "h0": np.empty((B, H)),
-        "weight_ih": np.empty((H, F)),
-        "weight_hh": np.empty((H, H)),
-        "bias_ih": np.empty(H),
-        "bias_hh": np.empty(H),
-    }
-    _rnn_fast.rnn_backward(
-        p["X"], p["weight_ih"], p["weight_hh"], p["h0"], lengths, hidden, delta,
-        grads["h0"], grads["X"], grads["weight_ih"], grads["weight_hh"],
-        grads["bias_ih"], grads["bias_hh"], reverse, act, 1,
-    )  # fmt: skip
-    for name, analytic in grads.items():
-        numeric = numeric_gradient(loss, p[name])
+    out, cache = forward()
+    g = {name: np.empty_like(value) for name, value in p.items()}
+    grad_X = np.zeros_like(X)
+    grad_states0 = tuple(np.empty_like(s) for s in states0)
+    adapter.backward(p, g, X, lengths, out, H, cache, states0, R, grad_states0,
+                     grad_X, False, reverse, act, 0, 1)  # fmt: skip
+    checks = {name: (p[name], g[name]) for name in p}
+    checks["X"] = (X, grad_X)
+    for k, (s0, gs0) in enumerate(zip(states0, grad_states0)):
+        checks[f"state0_{k}"] = (s0, gs0)
+    for name, (value, analytic) in checks.items():
+        numeric = numeric_gradient(loss, value)
         err = relative_error(numeric, analytic)
         assert err < TOL, (name, err)
-    # Padded steps get no gradient at their pre-activation.
-    for b, n_valid in enumerate(lengths):
-        assert np.all(delta[n_valid:, b] == 0)
+
+
+NET_CASES = [
+    (cell, bidirectional, pooling, hidden)
+    for cell in ("rnn", "lstm", "gru")
+    for bidirectional in (False, True)
+    for pooling in ("last", "mean", "max", "sequence")
+    for hidden in ((4,), (3, 4))
+]
+
+
+@pytest.mark.parametrize("cell, bidirectional, pooling, hidden", NET_CASES)
+def test_network_gradients_ragged(cell, bidirectional, pooling, hidden):
+    """Every cell x direction x layers x pooling, on a ragged batch."""
+    rng = np.random.RandomState(0)
+    net = RecurrentNetwork(3, hidden, 2, cell=cell, activation="tanh",
+                           bidirectional=bidirectional, pooling=pooling)  # fmt: skip
+    theta = rng.normal(scale=0.5, size=net.size)
+    T = 5
+    X = rng.normal(size=(T, 3, 3))
+    lengths = np.array([5, 3, 1], dtype=np.int32)
+    Z, _ = net.forward(theta, X, lengths, 1)
+    R = rng.normal(size=Z.shape)
+    if pooling == "sequence":
+        R *= (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
+
+    def loss():
+        return float((net.forward(theta, X, lengths, 1)[0] * R).sum())
+
+    _, cache = net.forward(theta, X, lengths, 1)
+    grad = np.empty_like(theta)
+    net.backward(theta, cache, R, grad, 1)
+    assert relative_error(numeric_gradient(loss, theta), grad) < TOL
 
 
 def _estimator_problem(kind, T, n_samples, seed):
@@ -113,24 +144,31 @@ def _estimator_problem(kind, T, n_samples, seed):
         return RNNClassifier, X, rng.randint(0, 2, size=(n_samples, 3))
     if kind == "regression":
         return RNNRegressor, X, rng.normal(size=(n_samples, 2))
+    if kind == "step_classes":
+        return RNNClassifier, X, np.arange(n_samples * T).reshape(n_samples, T) % 3
+    if kind == "step_values":
+        return RNNRegressor, X, rng.normal(size=(n_samples, T))
     return RNNTransformer, X, None  # next-step prediction
 
 
 NETWORK_CASES = [
     (kind, T, n_samples, hidden)
-    for kind in ["multiclass", "binary", "multilabel", "regression", "next_step"]
+    for kind in ["multiclass", "binary", "multilabel", "regression", "next_step",
+                 "step_classes", "step_values"]  # fmt: skip
     for T, n_samples, hidden in [(1, 3, (4,)), (2, 3, (3,)), (5, 4, (3, 4))]
     if not (kind == "next_step" and T == 1)  # next-step needs two steps
 ]
+CELL_ACTIVATIONS = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
 
 
 @pytest.mark.parametrize("kind, T, n_samples, hidden", NETWORK_CASES)
-@pytest.mark.parametrize("activation", ["tanh", "relu"])
-def test_network_gradients(kind, activation, T, n_samples, hidden):
+@pytest.mark.parametrize("cell, activation", CELL_ACTIVATIONS)
+def test_estimator_loss_gradients(kind, cell, activation, T, n_samples, hidden):
     Est, X, y = _estimator_problem(kind, T, n_samples, seed=T + len(hidden))
     est = Est(
-        hidden_layer_sizes=hidden, activation=activation, alpha=0.3, max_iter=1,
-        clip_norm=None, random_state=0, shuffle=False,
+        hidden_layer_sizes=hidden, cell=cell, activation=activation, alpha=0.3,
+        max_iter=1, clip_norm=None, random_state=0, shuffle=False,
+        pooling="sequence" if kind.startswith("step") else "last",
     )  # fmt: skip
     est.fit(X, y)
     theta = est._theta
@@ -139,6 +177,8 @@ def test_network_gradients(kind, activation, T, n_samples, hidden):
     X_tm = np.ascontiguousarray(X.transpose(1, 0, 2))
     lengths = np.full(n_samples, T, dtype=np.int32)
     Y = None if y is None else est._encode_targets(X, lengths, y, False)[0]
+    if Y is not None and Y.ndim == 3:
+        Y = np.ascontiguousarray(Y.transpose(1, 0, 2))
     sw = rng.uniform(0.5, 2.0, size=n_samples)
     grad = np.empty_like(theta)
 
@@ -148,8 +188,9 @@ def test_network_gradients(kind, activation, T, n_samples, hidden):
     est._loss_grad(theta, grad, X_tm, lengths, Y, sw)
     numeric = numeric_gradient(loss, theta)
     errors = {}
-    layers, coef, intercept = est._net.unpack(numeric)
-    glayers, gcoef, gintercept = est._net.unpack(grad)
+    _, coef, intercept = est._net.unpack(numeric)
+    _, gcoef, gintercept = est._net.unpack(grad)
+    layers, glayers = est._net.torch_layout(numeric), est._net.torch_layout(grad)
     for i, (layer, glayer) in enumerate(zip(layers, glayers)):
         for name in layer:
             errors[f"{i}.{name}"] = relative_error(layer[name], glayer[name])

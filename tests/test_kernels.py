@@ -7,6 +7,7 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_rnn._kernels import _rnn_fast
 from sklearn_rnn._kernels._cython_blas import BLAS_Trans, _gemm_memview
+from sklearn_rnn._network import RecurrentNetwork
 from sklearn_rnn._kernels._openmp_helpers import (
     _openmp_effective_n_threads,
     _openmp_parallelism_enabled,
@@ -48,8 +49,9 @@ def run_forward(args, lengths, activation, reverse, n_threads):
     X, _, W_hh = args[:3]
     hidden = np.empty((X.shape[0], X.shape[1], W_hh.shape[0]), dtype=X.dtype)
     _rnn_fast.rnn_forward(
-        *args, lengths, hidden, reverse, _rnn_fast.ACTIVATIONS[activation], n_threads
-    )
+        *args, lengths, hidden, 0, reverse, _rnn_fast.ACTIVATIONS[activation],
+        n_threads,
+    )  # fmt: skip
     return hidden
 
 
@@ -89,26 +91,25 @@ def test_padding_never_changes_a_sequence():
 
 
 @pytest.mark.skipif(not _openmp_parallelism_enabled(), reason="built without OpenMP")
-@pytest.mark.parametrize("reverse", [False, True])
-def test_results_identical_for_one_and_two_threads(reverse):
-    # Large enough that the element-wise loop really runs on two threads.
-    args, lengths = make_problem(T=5, B=256, F=8, H=96, dtype=np.float64)
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_results_identical_for_one_and_two_threads(cell, bidirectional):
+    # Large enough that the element-wise loops really run on two threads.
+    net = RecurrentNetwork(8, (96,), 3, cell=cell, activation="tanh",
+                           bidirectional=bidirectional, pooling="mean")  # fmt: skip
+    rng = np.random.RandomState(0)
+    theta = net.init_params(rng, np.float64)
+    X = rng.normal(size=(5, 256, 8))
+    lengths = rng.randint(1, 6, size=256).astype(np.int32)
+    results = []
     with threadpool_limits(1, user_api="blas"):
-        one = run_forward(args, lengths, "tanh", reverse, 1)
-        two = run_forward(args, lengths, "tanh", reverse, 2)
-        grads = []
         for n_threads in (1, 2):
-            delta = np.ones_like(one)
-            out = [np.empty((256, 96)), np.empty((5, 256, 8)), np.empty((96, 8)),
-                   np.empty((96, 96)), np.empty(96), np.empty(96)]  # fmt: skip
-            _rnn_fast.rnn_backward(
-                args[0], args[1], args[2], args[5], lengths, one, delta, *out,
-                reverse, 0, n_threads,
-            )  # fmt: skip
-            grads.append(out)
-    assert_array_equal(one, two)
-    for a, b in zip(*grads):
-        assert_array_equal(a, b)
+            Z, cache = net.forward(theta, X, lengths, n_threads)
+            grad = np.empty_like(theta)
+            net.backward(theta, cache, np.ones_like(Z), grad, n_threads)
+            results.append((Z, grad))
+    assert_array_equal(results[0][0], results[1][0])
+    assert_array_equal(results[0][1], results[1][1])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

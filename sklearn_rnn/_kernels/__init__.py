@@ -6,6 +6,8 @@ Modules:
 * ``_openmp_helpers``: thread budget, with a serial fallback when the package
   was built without OpenMP;
 * ``_activations``: inline scalar activations and their derivatives;
-* ``_rnn_fast``: forward pass and backpropagation through time of the
-  vanilla (Elman) recurrent cell.
+* ``_recurrent_common``: the sweep, truncation and weight-gradient GEMMs
+  shared by the cells;
+* ``_rnn_fast``, ``_lstm_fast``, ``_gru_fast``: forward pass and
+  backpropagation through time of the vanilla (Elman), LSTM and GRU cells.
 """

@@ -2,36 +2,18 @@
 import numpy as np
 from numpy.typing import NDArray
 
+Array = NDArray[np.floating]
 ACTIVATIONS: dict[str, int]
 
 def rnn_forward(
-    X: NDArray[np.floating],
-    weight_ih: NDArray[np.floating],
-    weight_hh: NDArray[np.floating],
-    bias_ih: NDArray[np.floating],
-    bias_hh: NDArray[np.floating],
-    h0: NDArray[np.floating],
-    lengths: NDArray[np.int32],
-    hidden: NDArray[np.floating],
-    reverse: bool,
-    activation: int,
-    n_threads: int,
+    X: Array, weight_ih: Array, weight_hh: Array, bias_ih: Array, bias_hh: Array,
+    h0: Array, lengths: NDArray[np.int32], out: Array, col: int, reverse: bool,
+    activation: int, n_threads: int,
 ) -> None: ...
 def rnn_backward(
-    X: NDArray[np.floating],
-    weight_ih: NDArray[np.floating],
-    weight_hh: NDArray[np.floating],
-    h0: NDArray[np.floating],
-    lengths: NDArray[np.int32],
-    hidden: NDArray[np.floating],
-    delta: NDArray[np.floating],
-    grad_h0: NDArray[np.floating],
-    grad_X: NDArray[np.floating],
-    grad_weight_ih: NDArray[np.floating],
-    grad_weight_hh: NDArray[np.floating],
-    grad_bias_ih: NDArray[np.floating],
-    grad_bias_hh: NDArray[np.floating],
-    reverse: bool,
-    activation: int,
-    n_threads: int,
+    X: Array, weight_ih: Array, weight_hh: Array, h0: Array,
+    lengths: NDArray[np.int32], out: Array, col: int, delta: Array, dA: Array,
+    grad_h0: Array, grad_X: Array, accumulate_X: bool, grad_weight_ih: Array,
+    grad_weight_hh: Array, grad_bias_ih: Array, grad_bias_hh: Array,
+    reverse: bool, activation: int, bptt_steps: int, n_threads: int,
 ) -> None: ...

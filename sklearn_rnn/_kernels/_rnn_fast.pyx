@@ -2,47 +2,44 @@
 
     h_t = f(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh),   f in {tanh, relu}
 
-Design:
+Design (shared by ``_lstm_fast`` and ``_gru_fast``):
 
 * Layering: scalar activations (``_activations.pxd``) -> per-row loops over
-  raw pointers (``cdef ... noexcept nogil``) -> the ``def`` entry points
-  below, which take typed memoryviews, fill the arrays they are given and
-  return nothing. Python owns allocation, validation and randomness.
-* Layout: all sequence buffers are time-major and C-contiguous, ``(T, B, .)``,
-  so that one time step is one contiguous ``(B, .)`` block and all steps
-  together are one ``(T*B, .)`` matrix. Weights use PyTorch's layout:
-  ``weight_ih`` (H, F), ``weight_hh`` (H, H).
-* GEMMs: the input projection of every step is one GEMM before the sweep;
+  raw pointers (``cdef ... noexcept nogil``) and the shared sweep/gradient
+  helpers (``_recurrent_common.pxd``) -> the ``def`` entry points below,
+  which take typed memoryviews, fill the arrays they are given and return
+  nothing. Python owns allocation, validation and randomness.
+* Layout: sequence buffers are time-major and C-contiguous, ``(T, B, .)``:
+  one step is one ``(B, .)`` block and all steps one ``(T*B, .)`` matrix.
+  A direction writes its states into columns ``[col, col + H)`` of ``out``
+  ``(T, B, W)``, so both directions of a bidirectional layer fill one buffer
+  that is the next layer's input without a copy. Weights use PyTorch's
+  layout: ``weight_ih`` (H, F), ``weight_hh`` (H, H).
+* GEMMs: the input projection of all steps is one GEMM before the sweep;
   the recurrence is one GEMM per step; the weight gradients are one GEMM
-  each after the reverse sweep. GEMMs run on (possibly multi-threaded) BLAS;
-  the element-wise work runs in an OpenMP ``prange`` over the batch.
-* Variable length: ``lengths[b]`` is the number of valid steps of sample
-  ``b`` (right padding). A padded step copies the previous state
-  (``h_t = h_{t-1}``), so the forward direction's final state is the state at
-  ``lengths[b] - 1``, and the reverse direction starts from ``h0`` at the last
-  valid step. Gradients flow through padded steps unchanged, so padding never
-  changes a result.
-* dtype: fused ``floating``; every array of one call has the same dtype.
+  each after the reverse sweep. The element-wise work runs in an OpenMP
+  ``prange`` over the batch.
+* Variable length: ``lengths[b]`` valid steps (right padding). A padded
+  step copies the previous state (``h_t = h_{t-1}``): the forward
+  direction's final state is the one at ``lengths[b] - 1`` and the reverse
+  direction starts from ``h0`` at the last valid step, so padding never
+  changes a result. Gradients pass through padded steps unchanged.
+* Truncated BPTT: with ``bptt_steps = k > 0`` the gradient is stopped every
+  k steps of the sweep (the forward values are exact).
+* dtype: fused ``floating``; all arrays of one call have the same dtype.
 """
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 from ._activations cimport TANH, RELU, _activate, _activate_grad
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
+from ._recurrent_common cimport (
+    _n_threads_for, _step, _prev_state, _window_start, _weight_gradients,
+)
 
 ACTIVATIONS = {"tanh": TANH, "relu": RELU}
-
-# Below this many elements per step, one thread does the element-wise work:
-# waking OpenMP threads costs more than the arithmetic.
-cdef int PARALLEL_MIN_ELEMENTS = 16384
-
-
-cdef inline int _n_threads_for(int rows, int cols, int n_threads) noexcept nogil:
-    if rows * cols < PARALLEL_MIN_ELEMENTS or n_threads < 1:
-        return 1
-    return min(n_threads, rows)
 
 
 cdef inline void _forward_row(
@@ -61,9 +58,10 @@ cdef inline void _forward_row(
 
 
 cdef inline void _backward_row(
-    floating *delta,            # IN/OUT (H,): dL/dh_t (direct) in, dL/da_t out
-    floating *carry,            # IN/OUT (H,): dL/dh_t via h_{t+1} in, padded pass-through out
+    const floating *delta,      # IN (H,): dL/dh_t from above
+    floating *carry,            # IN/OUT (H,): dL/dh_t via step t+1 in, pass-through out
     const floating *h,          # IN (H,): h_t
+    floating *dA,               # OUT (H,): dL/da_t
     bint valid, int H, int act,
 ) noexcept nogil:
     cdef int j
@@ -71,13 +69,13 @@ cdef inline void _backward_row(
     if valid:
         for j in range(H):
             g = delta[j] + carry[j]
-            delta[j] = g * _activate_grad(h[j], act)
+            dA[j] = g * _activate_grad(h[j], act)
             carry[j] = 0
     else:
         # h_t = h_{t-1}: the whole gradient passes to the previous step.
         for j in range(H):
             carry[j] += delta[j]
-            delta[j] = 0
+            dA[j] = 0
 
 
 def rnn_forward(
@@ -88,7 +86,8 @@ def rnn_forward(
     const floating[::1] bias_hh,           # IN  (H,)
     const floating[:, ::1] h0,             # IN  (B, H) initial state
     const int[::1] lengths,                # IN  (B,) valid steps, 1 <= l <= T
-    floating[:, :, ::1] hidden,            # OUT (T, B, H) states h_t
+    floating[:, :, ::1] out,               # OUT (T, B, W) states in columns col:col+H
+    int col,
     bint reverse,
     int activation,
     int n_threads,
@@ -100,15 +99,17 @@ def rnn_forward(
     X : ndarray of shape (T, B, F), float32 or float64, C-contiguous
         Time-major input.
     weight_ih, weight_hh, bias_ih, bias_hh : ndarray
-        Parameters in PyTorch's layout and dtype of ``X``.
+        Parameters in PyTorch's layout and the dtype of ``X``.
     h0 : ndarray of shape (B, H)
-        Initial state (zeros unless a state is carried between windows).
+        Initial state.
     lengths : ndarray of shape (B,), int32
-        Number of valid (non-padded) steps of each sequence.
-    hidden : ndarray of shape (T, B, H)
-        Output: ``hidden[t]`` is the state after step ``t``. With
+        Valid (non-padded) steps of each sequence.
+    out : ndarray of shape (T, B, W), W >= col + H
+        Output: ``out[t, :, col:col+H]`` is the state after step ``t``. With
         ``reverse=True`` the sweep runs from the last step to the first and
-        ``hidden[0]`` is the final state.
+        ``out[0]`` holds the final state.
+    col : int
+        First column of this direction in ``out``.
     reverse : bool
         Direction of the sweep.
     activation : int
@@ -117,33 +118,30 @@ def rnn_forward(
         OpenMP threads for the element-wise work.
     """
     cdef int T = X.shape[0], B = X.shape[1], F = X.shape[2]
-    cdef int H = weight_hh.shape[0]
-    cdef int s, t, b
+    cdef int H = weight_hh.shape[0], W = out.shape[2]
+    cdef int s, t, b, ld_prev
     cdef int nt = _n_threads_for(B, H, n_threads)
+    cdef floating *states
     cdef const floating *h_prev
     if T == 0 or B == 0:
         return
+    states = &out[0, 0, col]
     with nogil:
-        # Input projection of all steps: (T*B, F) @ (F, H).
-        _gemm(RowMajor, NoTrans, Trans, T * B, H, F, <floating> 1.0,
-              &X[0, 0, 0], F, &weight_ih[0, 0], F, <floating> 0.0,
-              &hidden[0, 0, 0], H)
+        # Input projection of all steps: (T*B, F) @ (F, H) into the states.
+        _gemm(RowMajor, NoTrans, Trans, T * B, H, F, <floating> 1,
+              &X[0, 0, 0], F, &weight_ih[0, 0], F, <floating> 0, states, W)
         for s in range(T):
-            t = T - 1 - s if reverse else s
-            if s == 0:
-                h_prev = &h0[0, 0]
-            elif reverse:
-                h_prev = &hidden[t + 1, 0, 0]
-            else:
-                h_prev = &hidden[t - 1, 0, 0]
-            # Recurrence: hidden[t] += h_prev @ W_hh^T.
-            _gemm(RowMajor, NoTrans, Trans, B, H, H, <floating> 1.0,
-                  h_prev, H, &weight_hh[0, 0], H, <floating> 1.0,
-                  &hidden[t, 0, 0], H)
+            t = _step(s, T, reverse)
+            h_prev = _prev_state(s, t, B, reverse, &h0[0, 0], H, states, W,
+                                 &ld_prev)
+            # Recurrence: out[t] += h_prev @ W_hh^T.
+            _gemm(RowMajor, NoTrans, Trans, B, H, H, <floating> 1, h_prev,
+                  ld_prev, &weight_hh[0, 0], H, <floating> 1,
+                  states + <Py_ssize_t> t * B * W, W)
             for b in prange(B, num_threads=nt, schedule="static"):
-                _forward_row(&hidden[t, b, 0], h_prev + b * H,
-                             &bias_ih[0], &bias_hh[0], t < lengths[b], H,
-                             activation)
+                _forward_row(states + (<Py_ssize_t> t * B + b) * W,
+                             h_prev + <Py_ssize_t> b * ld_prev, &bias_ih[0],
+                             &bias_hh[0], t < lengths[b], H, activation)
 
 
 def rnn_backward(
@@ -152,93 +150,74 @@ def rnn_backward(
     const floating[:, ::1] weight_hh,      # IN  (H, H)
     const floating[:, ::1] h0,             # IN  (B, H)
     const int[::1] lengths,                # IN  (B,)
-    const floating[:, :, ::1] hidden,      # IN  (T, B, H) from rnn_forward
-    floating[:, :, ::1] delta,             # IN/OUT (T, B, H)
+    const floating[:, :, ::1] out,         # IN  (T, B, W) from rnn_forward
+    int col,
+    const floating[:, :, ::1] delta,       # IN  (T, B, W) dL/dh_t in columns col:col+H
+    floating[:, :, ::1] dA,                # OUT (T, B, H) dL/da_t (workspace)
     floating[:, ::1] grad_h0,              # OUT (B, H)
     floating[:, :, ::1] grad_X,            # OUT (T, B, F), or shape (0, 0, 0)
+    bint accumulate_X,
     floating[:, ::1] grad_weight_ih,       # OUT (H, F)
     floating[:, ::1] grad_weight_hh,       # OUT (H, H)
     floating[::1] grad_bias_ih,            # OUT (H,)
     floating[::1] grad_bias_hh,            # OUT (H,)
     bint reverse,
     int activation,
+    int bptt_steps,
     int n_threads,
 ):
     """Backpropagation through time for one direction of one RNN layer.
 
     Parameters
     ----------
-    X, weight_ih, weight_hh, h0, lengths, reverse, activation
-        As given to :func:`rnn_forward`.
-    hidden : ndarray of shape (T, B, H)
-        The states computed by :func:`rnn_forward`.
-    delta : ndarray of shape (T, B, H)
-        In: dL/dh_t from everything above this layer (pooling, output layer
-        or the next layer), zero where h_t is unused. Out: dL/da_t, the
-        gradient with respect to the pre-activation (zero on padded steps).
+    X, weight_ih, weight_hh, h0, lengths, out, col, reverse, activation
+        As given to :func:`rnn_forward` (``out`` as it filled it).
+    delta : ndarray of shape (T, B, W)
+        dL/dh_t from everything above this layer (pooling, output layer or
+        the next layer) in columns ``col:col+H``; zero where h_t is unused.
+    dA : ndarray of shape (T, B, H)
+        Out: dL/da_t, the gradient at the pre-activation (0 on padded steps).
     grad_h0 : ndarray of shape (B, H)
         Out: dL/dh0. Also the running carry of the reverse sweep.
     grad_X : ndarray of shape (T, B, F) or (0, 0, 0)
-        Out: dL/dX; skipped when empty (first layer).
+        Out: dL/dX, added to its content when ``accumulate_X`` (the second
+        direction of a bidirectional layer); skipped when empty.
     grad_weight_ih, grad_weight_hh, grad_bias_ih, grad_bias_hh : ndarray
         Out: the parameter gradients (overwritten, not accumulated).
+    bptt_steps : int
+        Truncate backpropagation every ``bptt_steps`` steps; 0 for full BPTT.
     """
     cdef int T = X.shape[0], B = X.shape[1], F = X.shape[2]
-    cdef int H = weight_hh.shape[0]
-    cdef int s, t, b, j, r
+    cdef int H = weight_hh.shape[0], W = out.shape[2]
+    cdef int s, t, b, ld_prev
     cdef int nt = _n_threads_for(B, H, n_threads)
     cdef floating *carry = &grad_h0[0, 0]
-    cdef int first
-    cdef floating *d
+    cdef const floating *states
+    cdef const floating *dl
+    cdef floating *gx = NULL
     if T == 0 or B == 0:
         return
+    states = &out[0, 0, col]
+    dl = &delta[0, 0, col]
+    if grad_X.shape[0] > 0:
+        gx = &grad_X[0, 0, 0]
     with nogil:
-        for r in range(B * H):
-            carry[r] = 0
-        for s in range(T):
-            # Reverse order of the forward sweep.
-            t = s if reverse else T - 1 - s
+        memset(carry, 0, B * H * sizeof(floating))
+        for s in range(T - 1, -1, -1):
+            t = _step(s, T, reverse)
             for b in prange(B, num_threads=nt, schedule="static"):
-                _backward_row(&delta[t, b, 0], carry + b * H, &hidden[t, b, 0],
+                _backward_row(dl + (<Py_ssize_t> t * B + b) * W, carry + b * H,
+                              states + (<Py_ssize_t> t * B + b) * W, &dA[t, b, 0],
                               t < lengths[b], H, activation)
-            # carry = dL/dh_{t-1} += delta[t] @ W_hh.
-            _gemm(RowMajor, NoTrans, NoTrans, B, H, H, <floating> 1.0,
-                  &delta[t, 0, 0], H, &weight_hh[0, 0], H, <floating> 1.0,
-                  carry, H)
-
-        # Weight gradients, one GEMM each over all steps.
-        # dW_ih = delta^T (H, T*B) @ X (T*B, F)
-        _gemm(RowMajor, Trans, NoTrans, H, F, T * B, <floating> 1.0,
-              &delta[0, 0, 0], H, &X[0, 0, 0], F, <floating> 0.0,
-              &grad_weight_ih[0, 0], F)
-        # dW_hh = sum_t delta[t]^T @ h_prev(t): the steps with a stored
-        # predecessor form one block, the first step of the sweep uses h0.
-        first = T - 1 if reverse else 0
-        _gemm(RowMajor, Trans, NoTrans, H, H, B, <floating> 1.0,
-              &delta[first, 0, 0], H, &h0[0, 0], H, <floating> 0.0,
-              &grad_weight_hh[0, 0], H)
-        if T > 1:
-            if reverse:
-                # h_prev(t) = hidden[t + 1] for t = 0 .. T-2
-                _gemm(RowMajor, Trans, NoTrans, H, H, (T - 1) * B,
-                      <floating> 1.0, &delta[0, 0, 0], H, &hidden[1, 0, 0], H,
-                      <floating> 1.0, &grad_weight_hh[0, 0], H)
-            else:
-                # h_prev(t) = hidden[t - 1] for t = 1 .. T-1
-                _gemm(RowMajor, Trans, NoTrans, H, H, (T - 1) * B,
-                      <floating> 1.0, &delta[1, 0, 0], H, &hidden[0, 0, 0], H,
-                      <floating> 1.0, &grad_weight_hh[0, 0], H)
-        # Bias gradients: column sums of delta, in a fixed order.
-        for j in range(H):
-            grad_bias_ih[j] = 0
-        d = &delta[0, 0, 0]
-        for r in range(T * B):
-            for j in range(H):
-                grad_bias_ih[j] += d[r * H + j]
-        for j in range(H):
-            grad_bias_hh[j] = grad_bias_ih[j]
-        # Input gradient: dX = delta (T*B, H) @ W_ih (H, F).
-        if grad_X.shape[0] > 0:
-            _gemm(RowMajor, NoTrans, NoTrans, T * B, F, H, <floating> 1.0,
-                  &delta[0, 0, 0], H, &weight_ih[0, 0], F, <floating> 0.0,
-                  &grad_X[0, 0, 0], F)
+            # carry = dL/dh_prev += dA[t] @ W_hh
+            _gemm(RowMajor, NoTrans, NoTrans, B, H, H, <floating> 1,
+                  &dA[t, 0, 0], H, &weight_hh[0, 0], H, <floating> 1, carry, H)
+            if bptt_steps > 0:
+                for b in range(B):
+                    if _window_start(t, lengths[b], bptt_steps, reverse):
+                        memset(carry + b * H, 0, H * sizeof(floating))
+        _weight_gradients(T, B, F, H, H, &X[0, 0, 0], &dA[0, 0, 0], H,
+                          &dA[0, 0, 0], H, states, W, &h0[0, 0], &weight_ih[0, 0],
+                          &grad_weight_ih[0, 0], &grad_weight_hh[0, 0],
+                          &grad_bias_ih[0], &grad_bias_hh[0], gx, accumulate_X,
+                          reverse)

@@ -1,0 +1,226 @@
+"""Forward pass and backpropagation through time of the LSTM cell.
+
+PyTorch's formulation and gate order (i, f, g, o), stacked in one (4H, .)
+weight so that one GEMM computes all gates of a step::
+
+    i = sigmoid(a_i)   f = sigmoid(a_f)   g = tanh(a_g)   o = sigmoid(a_o)
+    a = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh
+    c_t = f * c_{t-1} + i * g
+    h_t = o * tanh(c_t)
+
+Design: as in ``_rnn_fast`` (time-major buffers, one GEMM for the input
+projection of all steps, one GEMM per step, element-wise gate math fused with
+the bias add in one ``prange`` pass, weight gradients by GEMMs after the
+reverse sweep, right padding by carrying (h, c) through padded steps,
+truncated BPTT by ``bptt_steps``). The forward pass stores the activated
+gates in ``gates`` (T, B, 4H) and the cell states in ``cells`` (T, B, H); the
+backward pass overwrites ``gates`` with dL/da.
+"""
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.string cimport memcpy, memset
+
+from ._activations cimport _sigmoid, _tanh
+from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
+from ._recurrent_common cimport (
+    _n_threads_for, _step, _prev_state, _window_start, _weight_gradients,
+)
+
+
+cdef inline void _forward_row(
+    floating *a,                # IN/OUT (4H,): pre-activations in, gates out
+    floating *h,                # OUT (H,)
+    floating *c,                # OUT (H,)
+    const floating *h_prev,     # IN (H,)
+    const floating *c_prev,     # IN (H,)
+    const floating *b_ih,       # IN (4H,)
+    const floating *b_hh,       # IN (4H,)
+    bint valid, int H,
+) noexcept nogil:
+    cdef int j
+    cdef floating i, f, g, o
+    if not valid:
+        memcpy(h, h_prev, H * sizeof(floating))
+        memcpy(c, c_prev, H * sizeof(floating))
+        return
+    for j in range(H):
+        i = _sigmoid(a[j] + b_ih[j] + b_hh[j])
+        f = _sigmoid(a[H + j] + b_ih[H + j] + b_hh[H + j])
+        g = _tanh(a[2 * H + j] + b_ih[2 * H + j] + b_hh[2 * H + j])
+        o = _sigmoid(a[3 * H + j] + b_ih[3 * H + j] + b_hh[3 * H + j])
+        a[j] = i
+        a[H + j] = f
+        a[2 * H + j] = g
+        a[3 * H + j] = o
+        c[j] = f * c_prev[j] + i * g
+        h[j] = o * _tanh(c[j])
+
+
+cdef inline void _backward_row(
+    floating *a,                # IN (4H,) gates; OUT dL/da
+    const floating *delta,      # IN (H,) dL/dh_t from above
+    floating *carry_h,          # IN/OUT (H,)
+    floating *carry_c,          # IN/OUT (H,)
+    const floating *c,          # IN (H,) c_t
+    const floating *c_prev,     # IN (H,) c_{t-1}
+    bint valid, int H,
+) noexcept nogil:
+    cdef int j
+    cdef floating i, f, g, o, tc, dh, dc
+    if not valid:
+        # (h_t, c_t) = (h_{t-1}, c_{t-1}): gradients pass through.
+        for j in range(H):
+            carry_h[j] += delta[j]
+        memset(a, 0, 4 * H * sizeof(floating))
+        return
+    for j in range(H):
+        i = a[j]
+        f = a[H + j]
+        g = a[2 * H + j]
+        o = a[3 * H + j]
+        tc = _tanh(c[j])
+        dh = delta[j] + carry_h[j]
+        dc = carry_c[j] + dh * o * (1 - tc * tc)
+        a[j] = dc * g * i * (1 - i)
+        a[H + j] = dc * c_prev[j] * f * (1 - f)
+        a[2 * H + j] = dc * i * (1 - g * g)
+        a[3 * H + j] = dh * tc * o * (1 - o)
+        carry_c[j] = dc * f
+        carry_h[j] = 0
+
+
+def lstm_forward(
+    const floating[:, :, ::1] X,           # IN  (T, B, F)
+    const floating[:, ::1] weight_ih,      # IN  (4H, F)
+    const floating[:, ::1] weight_hh,      # IN  (4H, H)
+    const floating[::1] bias_ih,           # IN  (4H,)
+    const floating[::1] bias_hh,           # IN  (4H,)
+    const floating[:, ::1] h0,             # IN  (B, H)
+    const floating[:, ::1] c0,             # IN  (B, H)
+    const int[::1] lengths,                # IN  (B,)
+    floating[:, :, ::1] out,               # OUT (T, B, W) h_t in columns col:col+H
+    int col,
+    floating[:, :, ::1] gates,             # OUT (T, B, 4H) activated gates
+    floating[:, :, ::1] cells,             # OUT (T, B, H) c_t
+    bint reverse,
+    int n_threads,
+):
+    """Run one direction of one LSTM layer over a batch of sequences.
+
+    Parameters
+    ----------
+    X, weight_ih, weight_hh, bias_ih, bias_hh, h0, lengths, out, col, reverse,
+    n_threads
+        As in :func:`sklearn_rnn._kernels._rnn_fast.rnn_forward`, with
+        ``G*H = 4H`` rows in the weights.
+    c0 : ndarray of shape (B, H)
+        Initial cell state.
+    gates : ndarray of shape (T, B, 4H)
+        Out: the activated gates (i, f, g, o) of every step, for BPTT.
+    cells : ndarray of shape (T, B, H)
+        Out: the cell state after every step.
+    """
+    cdef int T = X.shape[0], B = X.shape[1], F = X.shape[2]
+    cdef int H = weight_hh.shape[1], W = out.shape[2]
+    cdef int s, t, b, ld_prev, ld_cprev
+    cdef int nt = _n_threads_for(B, 4 * H, n_threads)
+    cdef floating *states
+    cdef const floating *h_prev
+    cdef const floating *c_prev
+    if T == 0 or B == 0:
+        return
+    states = &out[0, 0, col]
+    with nogil:
+        _gemm(RowMajor, NoTrans, Trans, T * B, 4 * H, F, <floating> 1,
+              &X[0, 0, 0], F, &weight_ih[0, 0], F, <floating> 0,
+              &gates[0, 0, 0], 4 * H)
+        for s in range(T):
+            t = _step(s, T, reverse)
+            h_prev = _prev_state(s, t, B, reverse, &h0[0, 0], H, states, W,
+                                 &ld_prev)
+            c_prev = _prev_state(s, t, B, reverse, &c0[0, 0], H, &cells[0, 0, 0],
+                                 H, &ld_cprev)
+            _gemm(RowMajor, NoTrans, Trans, B, 4 * H, H, <floating> 1, h_prev,
+                  ld_prev, &weight_hh[0, 0], H, <floating> 1, &gates[t, 0, 0],
+                  4 * H)
+            for b in prange(B, num_threads=nt, schedule="static"):
+                _forward_row(&gates[t, b, 0],
+                             states + (<Py_ssize_t> t * B + b) * W, &cells[t, b, 0],
+                             h_prev + <Py_ssize_t> b * ld_prev, c_prev + b * H,
+                             &bias_ih[0], &bias_hh[0], t < lengths[b], H)
+
+
+def lstm_backward(
+    const floating[:, :, ::1] X,           # IN  (T, B, F)
+    const floating[:, ::1] weight_ih,      # IN  (4H, F)
+    const floating[:, ::1] weight_hh,      # IN  (4H, H)
+    const floating[:, ::1] h0,             # IN  (B, H)
+    const floating[:, ::1] c0,             # IN  (B, H)
+    const int[::1] lengths,                # IN  (B,)
+    const floating[:, :, ::1] out,         # IN  (T, B, W)
+    int col,
+    floating[:, :, ::1] gates,             # IN gates / OUT dL/da (T, B, 4H)
+    const floating[:, :, ::1] cells,       # IN  (T, B, H)
+    const floating[:, :, ::1] delta,       # IN  (T, B, W) dL/dh_t in columns col:col+H
+    floating[:, ::1] grad_h0,              # OUT (B, H)
+    floating[:, ::1] grad_c0,              # OUT (B, H)
+    floating[:, :, ::1] grad_X,            # OUT (T, B, F), or shape (0, 0, 0)
+    bint accumulate_X,
+    floating[:, ::1] grad_weight_ih,       # OUT (4H, F)
+    floating[:, ::1] grad_weight_hh,       # OUT (4H, H)
+    floating[::1] grad_bias_ih,            # OUT (4H,)
+    floating[::1] grad_bias_hh,            # OUT (4H,)
+    bint reverse,
+    int bptt_steps,
+    int n_threads,
+):
+    """Backpropagation through time for one direction of one LSTM layer.
+
+    Parameters
+    ----------
+    As :func:`sklearn_rnn._kernels._rnn_fast.rnn_backward`, plus ``c0``,
+    ``cells`` and ``gates`` as filled by :func:`lstm_forward` (``gates`` is
+    overwritten with dL/da) and ``grad_c0``, the gradient of the initial
+    cell state.
+    """
+    cdef int T = X.shape[0], B = X.shape[1], F = X.shape[2]
+    cdef int H = weight_hh.shape[1], W = out.shape[2]
+    cdef int s, t, b, ld_cprev
+    cdef int nt = _n_threads_for(B, 4 * H, n_threads)
+    cdef floating *carry_h = &grad_h0[0, 0]
+    cdef floating *carry_c = &grad_c0[0, 0]
+    cdef const floating *states
+    cdef const floating *dl
+    cdef const floating *c_prev
+    cdef floating *gx = NULL
+    if T == 0 or B == 0:
+        return
+    states = &out[0, 0, col]
+    dl = &delta[0, 0, col]
+    if grad_X.shape[0] > 0:
+        gx = &grad_X[0, 0, 0]
+    with nogil:
+        memset(carry_h, 0, B * H * sizeof(floating))
+        memset(carry_c, 0, B * H * sizeof(floating))
+        for s in range(T - 1, -1, -1):
+            t = _step(s, T, reverse)
+            c_prev = _prev_state(s, t, B, reverse, &c0[0, 0], H, &cells[0, 0, 0],
+                                 H, &ld_cprev)
+            for b in prange(B, num_threads=nt, schedule="static"):
+                _backward_row(&gates[t, b, 0], dl + (<Py_ssize_t> t * B + b) * W,
+                              carry_h + b * H, carry_c + b * H, &cells[t, b, 0],
+                              c_prev + b * H, t < lengths[b], H)
+            _gemm(RowMajor, NoTrans, NoTrans, B, H, 4 * H, <floating> 1,
+                  &gates[t, 0, 0], 4 * H, &weight_hh[0, 0], H, <floating> 1,
+                  carry_h, H)
+            if bptt_steps > 0:
+                for b in range(B):
+                    if _window_start(t, lengths[b], bptt_steps, reverse):
+                        memset(carry_h + b * H, 0, H * sizeof(floating))
+                        memset(carry_c + b * H, 0, H * sizeof(floating))
+        _weight_gradients(T, B, F, H, 4 * H, &X[0, 0, 0], &gates[0, 0, 0], 4 * H,
+                          &gates[0, 0, 0], 4 * H, states, W, &h0[0, 0],
+                          &weight_ih[0, 0], &grad_weight_ih[0, 0],
+                          &grad_weight_hh[0, 0], &grad_bias_ih[0],
+                          &grad_bias_hh[0], gx, accumulate_X, reverse)

@@ -1,0 +1,109 @@
+# Pieces shared by the three cell kernels (_rnn_fast, _lstm_fast, _gru_fast):
+# the sweep order, the previous state of a step, truncated-BPTT window starts
+# and the weight-gradient GEMMs after the reverse sweep. Everything is
+# inline, nogil, and works on raw pointers plus row strides ("ld").
+from cython cimport floating
+
+from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
+
+
+cdef enum:
+    # Below this many elements per step, one thread does the element-wise
+    # work: waking OpenMP threads costs more than the arithmetic.
+    PARALLEL_MIN_ELEMENTS = 16384
+
+
+cdef inline int _n_threads_for(int rows, int cols, int n_threads) noexcept nogil:
+    if <Py_ssize_t> rows * cols < PARALLEL_MIN_ELEMENTS or n_threads < 1:
+        return 1
+    return min(n_threads, rows)
+
+
+cdef inline int _step(int s, int T, bint reverse) noexcept nogil:
+    """Time index of the s-th step of the forward sweep."""
+    return T - 1 - s if reverse else s
+
+
+cdef inline const floating *_prev_state(
+    int s, int t, int B, bint reverse, const floating *state0, int ld0,
+    const floating *states, int ld, int *ld_prev,
+) noexcept nogil:
+    """The state before step t (the s-th of the sweep): state0 or a stored one.
+
+    ``states`` points at column 0 of this direction in a (T, B, ld) buffer.
+    """
+    if s == 0:
+        ld_prev[0] = ld0
+        return state0
+    ld_prev[0] = ld
+    if reverse:
+        return states + <Py_ssize_t> (t + 1) * B * ld
+    return states + <Py_ssize_t> (t - 1) * B * ld
+
+
+cdef inline bint _window_start(int t, int length, int bptt_steps,
+                               bint reverse) noexcept nogil:
+    """True when truncated BPTT stops the gradient before step t.
+
+    Windows of ``bptt_steps`` steps are counted in the sweep's own order from
+    the sequence's first step (forward) or last valid step (reverse), so a
+    sequence is truncated the same way alone or in a padded batch.
+    """
+    if bptt_steps <= 0:
+        return False
+    if reverse:
+        return t < length and (length - 1 - t) % bptt_steps == 0
+    return t % bptt_steps == 0
+
+
+cdef inline void _column_sums(const floating *A, Py_ssize_t rows, int cols,
+                              int ld, floating *out) noexcept nogil:
+    """out[j] = sum_r A[r, j], in a fixed order (deterministic)."""
+    cdef Py_ssize_t r
+    cdef int j
+    for j in range(cols):
+        out[j] = 0
+    for r in range(rows):
+        for j in range(cols):
+            out[j] += A[r * ld + j]
+
+
+cdef inline void _weight_gradients(
+    int T, int B, int F, int H, int GH,
+    const floating *X,                  # (T*B, F)
+    const floating *dA_i, int ld_i,     # (T*B, GH): dL/d(input pre-activations)
+    const floating *dA_h, int ld_h,     # (T*B, GH): dL/d(recurrent pre-activations)
+    const floating *states, int ld,     # h_t of this direction, rows of stride ld
+    const floating *h0,                 # (B, H)
+    const floating *weight_ih,          # (GH, F)
+    floating *grad_weight_ih, floating *grad_weight_hh,
+    floating *grad_bias_ih, floating *grad_bias_hh,
+    floating *grad_X, bint accumulate_X,  # (T*B, F) or NULL
+    bint reverse,
+) noexcept nogil:
+    """All parameter gradients (and dX) from the pre-activation gradients."""
+    cdef Py_ssize_t TB = <Py_ssize_t> T * B
+    cdef int first = T - 1 if reverse else 0
+    # dW_ih = dA_i^T (GH, T*B) @ X (T*B, F): one GEMM over all steps.
+    _gemm(RowMajor, Trans, NoTrans, GH, F, <int> TB, <floating> 1, dA_i, ld_i,
+          X, F, <floating> 0, grad_weight_ih, F)
+    # dW_hh = sum_t dA_h[t]^T h_prev(t): the sweep's first step reads h0, the
+    # others a stored state, which together form one (T-1)*B block.
+    _gemm(RowMajor, Trans, NoTrans, GH, H, B, <floating> 1,
+          dA_h + <Py_ssize_t> first * B * ld_h, ld_h, h0, H, <floating> 0,
+          grad_weight_hh, H)
+    if T > 1:
+        if reverse:
+            _gemm(RowMajor, Trans, NoTrans, GH, H, (T - 1) * B, <floating> 1,
+                  dA_h, ld_h, states + <Py_ssize_t> B * ld, ld, <floating> 1,
+                  grad_weight_hh, H)
+        else:
+            _gemm(RowMajor, Trans, NoTrans, GH, H, (T - 1) * B, <floating> 1,
+                  dA_h + <Py_ssize_t> B * ld_h, ld_h, states, ld, <floating> 1,
+                  grad_weight_hh, H)
+    _column_sums(dA_i, TB, GH, ld_i, grad_bias_ih)
+    _column_sums(dA_h, TB, GH, ld_h, grad_bias_hh)
+    # dX (+)= dA_i (T*B, GH) @ W_ih (GH, F)
+    if grad_X != NULL:
+        _gemm(RowMajor, NoTrans, NoTrans, <int> TB, F, GH, <floating> 1, dA_i, ld_i,
+              weight_ih, F, <floating> (1 if accumulate_X else 0), grad_X, F)
