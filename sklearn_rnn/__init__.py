@@ -8,7 +8,14 @@ compiled Cython/OpenMP kernels.
 """
 
 from . import __check_build  # noqa: F401  (readable error if not compiled)
+from ._preprocessing import SequenceScaler
 from ._recurrent import RNNClassifier, RNNRegressor, RNNTransformer
 from ._version import __version__
 
-__all__ = ["RNNClassifier", "RNNRegressor", "RNNTransformer", "__version__"]
+__all__ = [
+    "RNNClassifier",
+    "RNNRegressor",
+    "RNNTransformer",
+    "SequenceScaler",
+    "__version__",
+]
