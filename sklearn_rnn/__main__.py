@@ -36,6 +36,12 @@ def main(argv=None):
         default=[64, 64],
         help="hidden units of each stacked layer (default: 64 64)",
     )
+    parser.add_argument(
+        "--cell",
+        choices=["rnn", "lstm", "gru"],
+        default="rnn",
+        help="recurrent cell (default: rnn, the best on these 8-step sequences)",
+    )
     parser.add_argument("--max-iter", type=int, default=200, help="maximum epochs")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--verbose", action="store_true", help="one line per epoch")
@@ -45,6 +51,7 @@ def main(argv=None):
     n_train = len(X) // 2
     X_train, y_train, X_test, y_test = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
     clf = RNNClassifier(
+        cell=args.cell,
         hidden_layer_sizes=tuple(args.hidden),
         max_iter=args.max_iter,
         random_state=args.random_state,

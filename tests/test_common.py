@@ -16,9 +16,12 @@ COMMON = dict(hidden_layer_sizes=(16,), max_iter=100, random_state=0)
 FIXED_EPOCHS = dict(COMMON, n_iter_no_change=1000, learning_rate_init=0.005,
                     max_iter=60)  # fmt: skip
 ESTIMATORS = [
-    RNNClassifier(**COMMON),
-    RNNRegressor(**COMMON),
-    RNNTransformer(**COMMON),
+    RNNClassifier(cell="rnn", **COMMON),
+    RNNRegressor(cell="rnn", **COMMON),
+    RNNTransformer(cell="rnn", **COMMON),
+    RNNClassifier(**FIXED_EPOCHS),  # the default cell, GRU
+    RNNRegressor(**dict(FIXED_EPOCHS, max_iter=200)),
+    RNNTransformer(**FIXED_EPOCHS),
     RNNClassifier(cell="lstm", bidirectional=True, **FIXED_EPOCHS),
     RNNRegressor(cell="gru", pooling="mean", **dict(FIXED_EPOCHS, max_iter=200)),
     # dropout masks depend on the batch layout, so weighting differs from

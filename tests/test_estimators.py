@@ -139,7 +139,8 @@ def reference_last_state(est, X, lengths=None):
     return np.array(out)
 
 
-SMALL = dict(hidden_layer_sizes=(6,), max_iter=5, random_state=0)
+# The Elman cell: reference_last_state re-implements it in NumPy.
+SMALL = dict(cell="rnn", hidden_layer_sizes=(6,), max_iter=5, random_state=0)
 
 
 # ----------------------------------------------------------------------
@@ -381,9 +382,9 @@ def test_fitted_params_reproduce_outputs():
     """recurrent_params_/coef_/intercept_ are the model, in PyTorch's layout."""
     seqs = make_ragged(20, n_features=3)
     y = np.arange(20) % 2
-    clf = RNNClassifier(hidden_layer_sizes=(5, 4), max_iter=5, random_state=0).fit(
-        seqs, y
-    )
+    clf = RNNClassifier(
+        cell="rnn", hidden_layer_sizes=(5, 4), max_iter=5, random_state=0
+    ).fit(seqs, y)
     assert len(clf.recurrent_params_) == 2
     shapes = [{k: v.shape for k, v in p.items()} for p in clf.recurrent_params_]
     assert shapes == [
@@ -627,6 +628,7 @@ def test_early_stopping_restores_best_weights(monkeypatch):
     monkeypatch.setattr(recurrent_module, "train_test_split", spy)
     X, y = make_regression_data(100)
     reg = RNNRegressor(
+        cell="rnn",
         hidden_layer_sizes=(8,),
         early_stopping=True,
         validation_fraction=0.3,
@@ -918,7 +920,9 @@ ROUNDTRIPS = {
 def test_persistence_roundtrip(Est, how):
     X, _ = make_sign_data(40)
     y = targets_for(Est, X)
-    est = Est(hidden_layer_sizes=(5, 3), max_iter=3, random_state=0).fit(X, y)
+    est = Est(cell="rnn", hidden_layer_sizes=(5, 3), max_iter=3, random_state=0).fit(
+        X, y
+    )
     expected = output_of(est, X)
     params_before = flat_params(est)
     loaded = ROUNDTRIPS[how](est)

@@ -51,8 +51,10 @@ cdef inline bint _window_start(int t, int length, int bptt_steps,
     """
     if bptt_steps <= 0:
         return False
+    if t >= length:
+        return False  # padded steps pass the gradient through unchanged
     if reverse:
-        return t < length and (length - 1 - t) % bptt_steps == 0
+        return (length - 1 - t) % bptt_steps == 0
     return t % bptt_steps == 0
 
 
