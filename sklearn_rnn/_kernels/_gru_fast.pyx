@@ -9,7 +9,7 @@ weight; the candidate's recurrent term is gated *after* its bias (ONNX's
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
     h_t = (1 - z) * n + z * h_{t-1}
 
-Design: as in ``_rnn_fast``. Because of the ``r *`` inside ``n``, the
+Design: as in ``_rnn_fast`` (chunks of sequences swept by OpenMP threads). Because of the ``r *`` inside ``n``, the
 recurrent GEMM of a step goes to a scratch ``hh`` (B, 3H) instead of being
 added to the input projection; the forward pass stores the activated gates
 (r, z, n) in ``gates`` and ``W_hn h + b_hn`` in ``hn``. The backward pass
@@ -24,7 +24,8 @@ from libc.string cimport memcpy, memset
 from ._activations cimport _sigmoid, _tanh
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._recurrent_common cimport (
-    _n_threads_for, _step, _prev_state, _window_start, _weight_gradients,
+    _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step, _prev_state,
+    _window_start, _weight_gradients,
 )
 
 
@@ -88,6 +89,57 @@ cdef inline void _backward_row(
         carry[j] = dh * z
 
 
+cdef void _forward_chunk(
+    int b0, int b1, int T, int B, int H, int W,
+    const floating *weight_hh, const floating *b_ih, const floating *b_hh,
+    const floating *h0, floating *states, floating *gates, floating *hn,
+    floating *hh, const int *lengths, bint reverse,
+) noexcept nogil:
+    """The whole sweep for sequences b0:b1: one GEMM and one row pass a step."""
+    cdef int s, t, b, ld_prev
+    cdef const floating *h_prev
+    for s in range(T):
+        t = _step(s, T, reverse)
+        h_prev = _prev_state(s, t, B, reverse, h0, H, states, W, &ld_prev)
+        _gemm(RowMajor, NoTrans, Trans, b1 - b0, 3 * H, H, <floating> 1,
+              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh, H,
+              <floating> 0, hh + <Py_ssize_t> b0 * 3 * H, 3 * H)
+        for b in range(b0, b1):
+            _forward_row(gates + (<Py_ssize_t> t * B + b) * 3 * H,
+                         hh + <Py_ssize_t> b * 3 * H,
+                         hn + (<Py_ssize_t> t * B + b) * H,
+                         states + (<Py_ssize_t> t * B + b) * W,
+                         h_prev + <Py_ssize_t> b * ld_prev, b_ih, b_hh,
+                         t < lengths[b], H)
+
+
+cdef void _backward_chunk(
+    int b0, int b1, int T, int B, int H, int W, const floating *weight_hh,
+    const floating *h0, const floating *states, const floating *hn,
+    const floating *dl, floating *gates, floating *dA_h, floating *carry,
+    const int *lengths, bint reverse, int bptt_steps,
+) noexcept nogil:
+    """The reverse sweep for sequences b0:b1."""
+    cdef int s, t, b, ld_prev
+    cdef const floating *h_prev
+    for s in range(T - 1, -1, -1):
+        t = _step(s, T, reverse)
+        h_prev = _prev_state(s, t, B, reverse, h0, H, states, W, &ld_prev)
+        for b in range(b0, b1):
+            _backward_row(gates + (<Py_ssize_t> t * B + b) * 3 * H,
+                          dA_h + (<Py_ssize_t> t * B + b) * 3 * H,
+                          hn + (<Py_ssize_t> t * B + b) * H,
+                          dl + (<Py_ssize_t> t * B + b) * W, carry + b * H,
+                          h_prev + <Py_ssize_t> b * ld_prev, t < lengths[b], H)
+        _gemm(RowMajor, NoTrans, NoTrans, b1 - b0, H, 3 * H, <floating> 1,
+              dA_h + (<Py_ssize_t> t * B + b0) * 3 * H, 3 * H, weight_hh, H,
+              <floating> 1, carry + b0 * H, H)
+        if bptt_steps > 0:
+            for b in range(b0, b1):
+                if _window_start(t, lengths[b], bptt_steps, reverse):
+                    memset(carry + b * H, 0, H * sizeof(floating))
+
+
 def gru_forward(
     const floating[:, :, ::1] X,           # IN  (T, B, F)
     const floating[:, ::1] weight_ih,      # IN  (3H, F)
@@ -121,28 +173,21 @@ def gru_forward(
     """
     cdef int T = X.shape[0], B = X.shape[1], F = X.shape[2]
     cdef int H = weight_hh.shape[1], W = out.shape[2]
-    cdef int s, t, b, ld_prev
-    cdef int nt = _n_threads_for(B, 3 * H, n_threads)
+    cdef int c, rows = _chunk_rows(B), n_chunks = _n_chunks(B)
+    cdef int nt = _threads_for(<double> T * B * 3 * H * (H + 8), n_chunks, n_threads)
     cdef floating *states
-    cdef const floating *h_prev
     if T == 0 or B == 0:
         return
     states = &out[0, 0, col]
     with nogil:
-        _gemm(RowMajor, NoTrans, Trans, T * B, 3 * H, F, <floating> 1,
-              &X[0, 0, 0], F, &weight_ih[0, 0], F, <floating> 0,
-              &gates[0, 0, 0], 3 * H)
-        for s in range(T):
-            t = _step(s, T, reverse)
-            h_prev = _prev_state(s, t, B, reverse, &h0[0, 0], H, states, W,
-                                 &ld_prev)
-            _gemm(RowMajor, NoTrans, Trans, B, 3 * H, H, <floating> 1, h_prev,
-                  ld_prev, &weight_hh[0, 0], H, <floating> 0, &hh[0, 0], 3 * H)
-            for b in prange(B, num_threads=nt, schedule="static"):
-                _forward_row(&gates[t, b, 0], &hh[b, 0], &hn[t, b, 0],
-                             states + (<Py_ssize_t> t * B + b) * W,
-                             h_prev + <Py_ssize_t> b * ld_prev, &bias_ih[0],
-                             &bias_hh[0], t < lengths[b], H)
+        _gemm_split(NoTrans, Trans, T * B, 3 * H, F, <floating> 1, &X[0, 0, 0], F,
+                    &weight_ih[0, 0], F, <floating> 0, &gates[0, 0, 0], 3 * H,
+                    n_threads)
+        for c in prange(n_chunks, num_threads=nt, schedule="static"):
+            _forward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
+                           &weight_hh[0, 0], &bias_ih[0], &bias_hh[0], &h0[0, 0],
+                           states, &gates[0, 0, 0], &hn[0, 0, 0], &hh[0, 0],
+                           &lengths[0], reverse)
 
 
 def gru_backward(
@@ -178,12 +223,11 @@ def gru_backward(
     """
     cdef int T = X.shape[0], B = X.shape[1], F = X.shape[2]
     cdef int H = weight_hh.shape[1], W = out.shape[2]
-    cdef int s, t, b, ld_prev
-    cdef int nt = _n_threads_for(B, 3 * H, n_threads)
+    cdef int c, rows = _chunk_rows(B), n_chunks = _n_chunks(B)
+    cdef int nt = _threads_for(<double> T * B * 3 * H * (H + 8), n_chunks, n_threads)
     cdef floating *carry = &grad_h0[0, 0]
     cdef const floating *states
     cdef const floating *dl
-    cdef const floating *h_prev
     cdef floating *gx = NULL
     if T == 0 or B == 0:
         return
@@ -193,23 +237,13 @@ def gru_backward(
         gx = &grad_X[0, 0, 0]
     with nogil:
         memset(carry, 0, B * H * sizeof(floating))
-        for s in range(T - 1, -1, -1):
-            t = _step(s, T, reverse)
-            h_prev = _prev_state(s, t, B, reverse, &h0[0, 0], H, states, W,
-                                 &ld_prev)
-            for b in prange(B, num_threads=nt, schedule="static"):
-                _backward_row(&gates[t, b, 0], &dA_h[t, b, 0], &hn[t, b, 0],
-                              dl + (<Py_ssize_t> t * B + b) * W, carry + b * H,
-                              h_prev + <Py_ssize_t> b * ld_prev, t < lengths[b], H)
-            _gemm(RowMajor, NoTrans, NoTrans, B, H, 3 * H, <floating> 1,
-                  &dA_h[t, 0, 0], 3 * H, &weight_hh[0, 0], H, <floating> 1,
-                  carry, H)
-            if bptt_steps > 0:
-                for b in range(B):
-                    if _window_start(t, lengths[b], bptt_steps, reverse):
-                        memset(carry + b * H, 0, H * sizeof(floating))
+        for c in prange(n_chunks, num_threads=nt, schedule="static"):
+            _backward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
+                            &weight_hh[0, 0], &h0[0, 0], states, &hn[0, 0, 0], dl,
+                            &gates[0, 0, 0], &dA_h[0, 0, 0], carry, &lengths[0],
+                            reverse, bptt_steps)
         _weight_gradients(T, B, F, H, 3 * H, &X[0, 0, 0], &gates[0, 0, 0], 3 * H,
                           &dA_h[0, 0, 0], 3 * H, states, W, &h0[0, 0],
                           &weight_ih[0, 0], &grad_weight_ih[0, 0],
                           &grad_weight_hh[0, 0], &grad_bias_ih[0],
-                          &grad_bias_hh[0], gx, accumulate_X, reverse)
+                          &grad_bias_hh[0], gx, accumulate_X, reverse, n_threads)

@@ -10,8 +10,8 @@ weight so that one GEMM computes all gates of a step::
 
 Design: as in ``_rnn_fast`` (time-major buffers, one GEMM for the input
 projection of all steps, one GEMM per step, element-wise gate math fused with
-the bias add in one ``prange`` pass, weight gradients by GEMMs after the
-reverse sweep, right padding by carrying (h, c) through padded steps,
+the bias add in one pass, chunks of sequences swept by OpenMP threads,
+weight gradients by GEMMs after the reverse sweep, right padding by carrying (h, c) through padded steps,
 truncated BPTT by ``bptt_steps``). The forward pass stores the activated
 gates in ``gates`` (T, B, 4H) and the cell states in ``cells`` (T, B, H); the
 backward pass overwrites ``gates`` with dL/da.
@@ -24,7 +24,8 @@ from libc.string cimport memcpy, memset
 from ._activations cimport _sigmoid, _tanh
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._recurrent_common cimport (
-    _n_threads_for, _step, _prev_state, _window_start, _weight_gradients,
+    _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step, _prev_state,
+    _window_start, _weight_gradients,
 )
 
 
@@ -90,6 +91,58 @@ cdef inline void _backward_row(
         carry_h[j] = 0
 
 
+cdef void _forward_chunk(
+    int b0, int b1, int T, int B, int H, int W,
+    const floating *weight_hh, const floating *b_ih, const floating *b_hh,
+    const floating *h0, const floating *c0, floating *states, floating *gates,
+    floating *cells, const int *lengths, bint reverse,
+) noexcept nogil:
+    """The whole sweep for sequences b0:b1: one GEMM and one row pass a step."""
+    cdef int s, t, b, ld_prev, ld_cprev
+    cdef const floating *h_prev
+    cdef const floating *c_prev
+    for s in range(T):
+        t = _step(s, T, reverse)
+        h_prev = _prev_state(s, t, B, reverse, h0, H, states, W, &ld_prev)
+        c_prev = _prev_state(s, t, B, reverse, c0, H, cells, H, &ld_cprev)
+        _gemm(RowMajor, NoTrans, Trans, b1 - b0, 4 * H, H, <floating> 1,
+              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh, H,
+              <floating> 1, gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H)
+        for b in range(b0, b1):
+            _forward_row(gates + (<Py_ssize_t> t * B + b) * 4 * H,
+                         states + (<Py_ssize_t> t * B + b) * W,
+                         cells + (<Py_ssize_t> t * B + b) * H,
+                         h_prev + <Py_ssize_t> b * ld_prev, c_prev + b * H,
+                         b_ih, b_hh, t < lengths[b], H)
+
+
+cdef void _backward_chunk(
+    int b0, int b1, int T, int B, int H, int W, const floating *weight_hh,
+    const floating *c0, const floating *cells, const floating *dl,
+    floating *gates, floating *carry_h, floating *carry_c, const int *lengths,
+    bint reverse, int bptt_steps,
+) noexcept nogil:
+    """The reverse sweep for sequences b0:b1."""
+    cdef int s, t, b, ld_cprev
+    cdef const floating *c_prev
+    for s in range(T - 1, -1, -1):
+        t = _step(s, T, reverse)
+        c_prev = _prev_state(s, t, B, reverse, c0, H, cells, H, &ld_cprev)
+        for b in range(b0, b1):
+            _backward_row(gates + (<Py_ssize_t> t * B + b) * 4 * H,
+                          dl + (<Py_ssize_t> t * B + b) * W, carry_h + b * H,
+                          carry_c + b * H, cells + (<Py_ssize_t> t * B + b) * H,
+                          c_prev + b * H, t < lengths[b], H)
+        _gemm(RowMajor, NoTrans, NoTrans, b1 - b0, H, 4 * H, <floating> 1,
+              gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H, weight_hh, H,
+              <floating> 1, carry_h + b0 * H, H)
+        if bptt_steps > 0:
+            for b in range(b0, b1):
+                if _window_start(t, lengths[b], bptt_steps, reverse):
+                    memset(carry_h + b * H, 0, H * sizeof(floating))
+                    memset(carry_c + b * H, 0, H * sizeof(floating))
+
+
 def lstm_forward(
     const floating[:, :, ::1] X,           # IN  (T, B, F)
     const floating[:, ::1] weight_ih,      # IN  (4H, F)
@@ -123,32 +176,21 @@ def lstm_forward(
     """
     cdef int T = X.shape[0], B = X.shape[1], F = X.shape[2]
     cdef int H = weight_hh.shape[1], W = out.shape[2]
-    cdef int s, t, b, ld_prev, ld_cprev
-    cdef int nt = _n_threads_for(B, 4 * H, n_threads)
+    cdef int c, rows = _chunk_rows(B), n_chunks = _n_chunks(B)
+    cdef int nt = _threads_for(<double> T * B * 4 * H * (H + 8), n_chunks, n_threads)
     cdef floating *states
-    cdef const floating *h_prev
-    cdef const floating *c_prev
     if T == 0 or B == 0:
         return
     states = &out[0, 0, col]
     with nogil:
-        _gemm(RowMajor, NoTrans, Trans, T * B, 4 * H, F, <floating> 1,
-              &X[0, 0, 0], F, &weight_ih[0, 0], F, <floating> 0,
-              &gates[0, 0, 0], 4 * H)
-        for s in range(T):
-            t = _step(s, T, reverse)
-            h_prev = _prev_state(s, t, B, reverse, &h0[0, 0], H, states, W,
-                                 &ld_prev)
-            c_prev = _prev_state(s, t, B, reverse, &c0[0, 0], H, &cells[0, 0, 0],
-                                 H, &ld_cprev)
-            _gemm(RowMajor, NoTrans, Trans, B, 4 * H, H, <floating> 1, h_prev,
-                  ld_prev, &weight_hh[0, 0], H, <floating> 1, &gates[t, 0, 0],
-                  4 * H)
-            for b in prange(B, num_threads=nt, schedule="static"):
-                _forward_row(&gates[t, b, 0],
-                             states + (<Py_ssize_t> t * B + b) * W, &cells[t, b, 0],
-                             h_prev + <Py_ssize_t> b * ld_prev, c_prev + b * H,
-                             &bias_ih[0], &bias_hh[0], t < lengths[b], H)
+        _gemm_split(NoTrans, Trans, T * B, 4 * H, F, <floating> 1, &X[0, 0, 0], F,
+                    &weight_ih[0, 0], F, <floating> 0, &gates[0, 0, 0], 4 * H,
+                    n_threads)
+        for c in prange(n_chunks, num_threads=nt, schedule="static"):
+            _forward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
+                           &weight_hh[0, 0], &bias_ih[0], &bias_hh[0], &h0[0, 0],
+                           &c0[0, 0], states, &gates[0, 0, 0], &cells[0, 0, 0],
+                           &lengths[0], reverse)
 
 
 def lstm_backward(
@@ -186,13 +228,12 @@ def lstm_backward(
     """
     cdef int T = X.shape[0], B = X.shape[1], F = X.shape[2]
     cdef int H = weight_hh.shape[1], W = out.shape[2]
-    cdef int s, t, b, ld_cprev
-    cdef int nt = _n_threads_for(B, 4 * H, n_threads)
+    cdef int c, rows = _chunk_rows(B), n_chunks = _n_chunks(B)
+    cdef int nt = _threads_for(<double> T * B * 4 * H * (H + 8), n_chunks, n_threads)
     cdef floating *carry_h = &grad_h0[0, 0]
     cdef floating *carry_c = &grad_c0[0, 0]
     cdef const floating *states
     cdef const floating *dl
-    cdef const floating *c_prev
     cdef floating *gx = NULL
     if T == 0 or B == 0:
         return
@@ -203,24 +244,13 @@ def lstm_backward(
     with nogil:
         memset(carry_h, 0, B * H * sizeof(floating))
         memset(carry_c, 0, B * H * sizeof(floating))
-        for s in range(T - 1, -1, -1):
-            t = _step(s, T, reverse)
-            c_prev = _prev_state(s, t, B, reverse, &c0[0, 0], H, &cells[0, 0, 0],
-                                 H, &ld_cprev)
-            for b in prange(B, num_threads=nt, schedule="static"):
-                _backward_row(&gates[t, b, 0], dl + (<Py_ssize_t> t * B + b) * W,
-                              carry_h + b * H, carry_c + b * H, &cells[t, b, 0],
-                              c_prev + b * H, t < lengths[b], H)
-            _gemm(RowMajor, NoTrans, NoTrans, B, H, 4 * H, <floating> 1,
-                  &gates[t, 0, 0], 4 * H, &weight_hh[0, 0], H, <floating> 1,
-                  carry_h, H)
-            if bptt_steps > 0:
-                for b in range(B):
-                    if _window_start(t, lengths[b], bptt_steps, reverse):
-                        memset(carry_h + b * H, 0, H * sizeof(floating))
-                        memset(carry_c + b * H, 0, H * sizeof(floating))
+        for c in prange(n_chunks, num_threads=nt, schedule="static"):
+            _backward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
+                            &weight_hh[0, 0], &c0[0, 0], &cells[0, 0, 0], dl,
+                            &gates[0, 0, 0], carry_h, carry_c, &lengths[0],
+                            reverse, bptt_steps)
         _weight_gradients(T, B, F, H, 4 * H, &X[0, 0, 0], &gates[0, 0, 0], 4 * H,
                           &gates[0, 0, 0], 4 * H, states, W, &h0[0, 0],
                           &weight_ih[0, 0], &grad_weight_ih[0, 0],
                           &grad_weight_hh[0, 0], &grad_bias_ih[0],
-                          &grad_bias_hh[0], gx, accumulate_X, reverse)
+                          &grad_bias_hh[0], gx, accumulate_X, reverse, n_threads)

@@ -4,19 +4,76 @@
 # inline, nogil, and works on raw pointers plus row strides ("ld").
 from cython cimport floating
 
-from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
+from cython.parallel cimport prange
+
+from ._cython_blas cimport _gemm, BLAS_Trans, RowMajor, NoTrans, Trans
 
 
 cdef enum:
-    # Below this many elements per step, one thread does the element-wise
-    # work: waking OpenMP threads costs more than the arithmetic.
-    PARALLEL_MIN_ELEMENTS = 16384
+    # The recurrence runs in chunks of sequences: each OpenMP thread sweeps
+    # its chunks through all time steps with its own (single-threaded) GEMM
+    # per step, so threads never wait for each other inside the time loop.
+    # The chunking depends on the batch size only, never on the thread
+    # count, so results are identical for any number of threads.
+    MIN_CHUNK_ROWS = 8
+    MAX_CHUNKS = 16
+    # The large GEMMs (input projection, weight gradients, dX) are split into
+    # this many fixed blocks of output rows, one single-threaded GEMM each.
+    GEMM_BLOCKS = 8
+    # Below this many multiply-adds a call runs on one thread: starting
+    # OpenMP threads costs more than it saves.
+    PARALLEL_MIN_WORK = 262144
 
 
-cdef inline int _n_threads_for(int rows, int cols, int n_threads) noexcept nogil:
-    if <Py_ssize_t> rows * cols < PARALLEL_MIN_ELEMENTS or n_threads < 1:
+cdef inline int _chunk_rows(int B) noexcept nogil:
+    """Sequences per chunk for a batch of B (a function of B alone)."""
+    return max(<int> MIN_CHUNK_ROWS, (B + MAX_CHUNKS - 1) // MAX_CHUNKS)
+
+
+cdef inline int _n_chunks(int B) noexcept nogil:
+    cdef int rows = _chunk_rows(B)
+    return (B + rows - 1) // rows
+
+
+cdef inline int _threads_for(double work, int n_tasks, int n_threads) noexcept nogil:
+    """Threads worth using for ``work`` multiply-adds in ``n_tasks`` pieces."""
+    if work < PARALLEL_MIN_WORK or n_threads < 2:
         return 1
-    return min(n_threads, rows)
+    return min(n_threads, n_tasks)
+
+
+cdef inline void _gemm_split(
+    BLAS_Trans ta, BLAS_Trans tb, int m, int n, int k, floating alpha,
+    const floating *A, int lda, const floating *B, int ldb, floating beta,
+    floating *C, int ldc, int n_threads,
+) noexcept nogil:
+    """Row-major C = alpha op(A) op(B) + beta C, rows of C in fixed blocks.
+
+    Each block is one single-threaded GEMM; blocks run on OpenMP threads.
+    """
+    cdef int n_blocks = GEMM_BLOCKS if m >= 2 * GEMM_BLOCKS else 1
+    cdef int rows = (m + n_blocks - 1) // n_blocks
+    cdef int nt = _threads_for(<double> m * n * k, n_blocks, n_threads)
+    cdef int i
+    for i in prange(n_blocks, num_threads=nt, schedule="static"):
+        _gemm_block(ta, tb, i * rows, min(rows, m - i * rows), n, k, alpha, A,
+                    lda, B, ldb, beta, C, ldc)
+
+
+cdef inline void _gemm_block(
+    BLAS_Trans ta, BLAS_Trans tb, int m0, int mm, int n, int k, floating alpha,
+    const floating *A, int lda, const floating *B, int ldb, floating beta,
+    floating *C, int ldc,
+) noexcept nogil:
+    """Rows m0:m0+mm of a row-major GEMM."""
+    if mm <= 0:
+        return
+    if ta == NoTrans:
+        A = A + <Py_ssize_t> m0 * lda
+    else:
+        A = A + m0  # rows of op(A) = A^T are columns of A
+    _gemm(RowMajor, ta, tb, mm, n, k, alpha, A, lda, B, ldb, beta,
+          C + <Py_ssize_t> m0 * ldc, ldc)
 
 
 cdef inline int _step(int s, int T, bint reverse) noexcept nogil:
@@ -81,31 +138,35 @@ cdef inline void _weight_gradients(
     floating *grad_weight_ih, floating *grad_weight_hh,
     floating *grad_bias_ih, floating *grad_bias_hh,
     floating *grad_X, bint accumulate_X,  # (T*B, F) or NULL
-    bint reverse,
+    bint reverse, int n_threads,
 ) noexcept nogil:
-    """All parameter gradients (and dX) from the pre-activation gradients."""
+    """All parameter gradients (and dX) from the pre-activation gradients.
+
+    Each is one large GEMM over all steps, split by output rows over threads.
+    """
     cdef Py_ssize_t TB = <Py_ssize_t> T * B
     cdef int first = T - 1 if reverse else 0
-    # dW_ih = dA_i^T (GH, T*B) @ X (T*B, F): one GEMM over all steps.
-    _gemm(RowMajor, Trans, NoTrans, GH, F, <int> TB, <floating> 1, dA_i, ld_i,
-          X, F, <floating> 0, grad_weight_ih, F)
+    # dW_ih = dA_i^T (GH, T*B) @ X (T*B, F)
+    _gemm_split(Trans, NoTrans, GH, F, <int> TB, <floating> 1, dA_i, ld_i,
+                X, F, <floating> 0, grad_weight_ih, F, n_threads)
     # dW_hh = sum_t dA_h[t]^T h_prev(t): the sweep's first step reads h0, the
     # others a stored state, which together form one (T-1)*B block.
-    _gemm(RowMajor, Trans, NoTrans, GH, H, B, <floating> 1,
-          dA_h + <Py_ssize_t> first * B * ld_h, ld_h, h0, H, <floating> 0,
-          grad_weight_hh, H)
+    _gemm_split(Trans, NoTrans, GH, H, B, <floating> 1,
+                dA_h + <Py_ssize_t> first * B * ld_h, ld_h, h0, H, <floating> 0,
+                grad_weight_hh, H, n_threads)
     if T > 1:
         if reverse:
-            _gemm(RowMajor, Trans, NoTrans, GH, H, (T - 1) * B, <floating> 1,
-                  dA_h, ld_h, states + <Py_ssize_t> B * ld, ld, <floating> 1,
-                  grad_weight_hh, H)
+            _gemm_split(Trans, NoTrans, GH, H, (T - 1) * B, <floating> 1,
+                        dA_h, ld_h, states + <Py_ssize_t> B * ld, ld,
+                        <floating> 1, grad_weight_hh, H, n_threads)
         else:
-            _gemm(RowMajor, Trans, NoTrans, GH, H, (T - 1) * B, <floating> 1,
-                  dA_h + <Py_ssize_t> B * ld_h, ld_h, states, ld, <floating> 1,
-                  grad_weight_hh, H)
+            _gemm_split(Trans, NoTrans, GH, H, (T - 1) * B, <floating> 1,
+                        dA_h + <Py_ssize_t> B * ld_h, ld_h, states, ld,
+                        <floating> 1, grad_weight_hh, H, n_threads)
     _column_sums(dA_i, TB, GH, ld_i, grad_bias_ih)
     _column_sums(dA_h, TB, GH, ld_h, grad_bias_hh)
     # dX (+)= dA_i (T*B, GH) @ W_ih (GH, F)
     if grad_X != NULL:
-        _gemm(RowMajor, NoTrans, NoTrans, <int> TB, F, GH, <floating> 1, dA_i, ld_i,
-              weight_ih, F, <floating> (1 if accumulate_X else 0), grad_X, F)
+        _gemm_split(NoTrans, NoTrans, <int> TB, F, GH, <floating> 1, dA_i, ld_i,
+                    weight_ih, F, <floating> (1 if accumulate_X else 0), grad_X,
+                    F, n_threads)

@@ -17,8 +17,13 @@ Design (shared by ``_lstm_fast`` and ``_gru_fast``):
   layout: ``weight_ih`` (H, F), ``weight_hh`` (H, H).
 * GEMMs: the input projection of all steps is one GEMM before the sweep;
   the recurrence is one GEMM per step; the weight gradients are one GEMM
-  each after the reverse sweep. The element-wise work runs in an OpenMP
-  ``prange`` over the batch.
+  each after the reverse sweep.
+* Threads: the batch is cut into chunks of sequences (a function of the
+  batch size only); an OpenMP ``prange`` over chunks runs each chunk's whole
+  sweep (per step: its rows of the recurrent GEMM, then the element-wise
+  work), so threads never synchronise inside the time loop. The large GEMMs
+  are split into fixed blocks of output rows over the same threads. BLAS is
+  single-threaded; results do not depend on the number of threads.
 * Variable length: ``lengths[b]`` valid steps (right padding). A padded
   step copies the previous state (``h_t = h_{t-1}``): the forward
   direction's final state is the one at ``lengths[b] - 1`` and the reverse
@@ -36,7 +41,8 @@ from libc.string cimport memcpy, memset
 from ._activations cimport TANH, RELU, _activate, _activate_grad
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._recurrent_common cimport (
-    _n_threads_for, _step, _prev_state, _window_start, _weight_gradients,
+    _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step, _prev_state,
+    _window_start, _weight_gradients,
 )
 
 ACTIVATIONS = {"tanh": TANH, "relu": RELU}
@@ -76,6 +82,51 @@ cdef inline void _backward_row(
         for j in range(H):
             carry[j] += delta[j]
             dA[j] = 0
+
+
+cdef void _forward_chunk(
+    int b0, int b1, int T, int B, int H, int W,
+    const floating *weight_hh, const floating *b_ih, const floating *b_hh,
+    const floating *h0, floating *states, const int *lengths, bint reverse,
+    int act,
+) noexcept nogil:
+    """The whole sweep for sequences b0:b1: one GEMM and one row pass a step."""
+    cdef int s, t, b, ld_prev
+    cdef const floating *h_prev
+    for s in range(T):
+        t = _step(s, T, reverse)
+        h_prev = _prev_state(s, t, B, reverse, h0, H, states, W, &ld_prev)
+        # Recurrence: h[t, b0:b1] += h_prev[b0:b1] @ W_hh^T.
+        _gemm(RowMajor, NoTrans, Trans, b1 - b0, H, H, <floating> 1,
+              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh, H,
+              <floating> 1, states + (<Py_ssize_t> t * B + b0) * W, W)
+        for b in range(b0, b1):
+            _forward_row(states + (<Py_ssize_t> t * B + b) * W,
+                         h_prev + <Py_ssize_t> b * ld_prev, b_ih, b_hh,
+                         t < lengths[b], H, act)
+
+
+cdef void _backward_chunk(
+    int b0, int b1, int T, int B, int H, int W, const floating *weight_hh,
+    const floating *states, const floating *dl, floating *dA, floating *carry,
+    const int *lengths, bint reverse, int act, int bptt_steps,
+) noexcept nogil:
+    """The reverse sweep for sequences b0:b1."""
+    cdef int s, t, b
+    for s in range(T - 1, -1, -1):
+        t = _step(s, T, reverse)
+        for b in range(b0, b1):
+            _backward_row(dl + (<Py_ssize_t> t * B + b) * W, carry + b * H,
+                          states + (<Py_ssize_t> t * B + b) * W,
+                          dA + (<Py_ssize_t> t * B + b) * H, t < lengths[b], H, act)
+        # carry = dL/dh_prev += dA[t, b0:b1] @ W_hh
+        _gemm(RowMajor, NoTrans, NoTrans, b1 - b0, H, H, <floating> 1,
+              dA + (<Py_ssize_t> t * B + b0) * H, H, weight_hh, H, <floating> 1,
+              carry + b0 * H, H)
+        if bptt_steps > 0:
+            for b in range(b0, b1):
+                if _window_start(t, lengths[b], bptt_steps, reverse):
+                    memset(carry + b * H, 0, H * sizeof(floating))
 
 
 def rnn_forward(
@@ -119,29 +170,20 @@ def rnn_forward(
     """
     cdef int T = X.shape[0], B = X.shape[1], F = X.shape[2]
     cdef int H = weight_hh.shape[0], W = out.shape[2]
-    cdef int s, t, b, ld_prev
-    cdef int nt = _n_threads_for(B, H, n_threads)
+    cdef int c, rows = _chunk_rows(B), n_chunks = _n_chunks(B)
+    cdef int nt = _threads_for(<double> T * B * H * (H + 4), n_chunks, n_threads)
     cdef floating *states
-    cdef const floating *h_prev
     if T == 0 or B == 0:
         return
     states = &out[0, 0, col]
     with nogil:
         # Input projection of all steps: (T*B, F) @ (F, H) into the states.
-        _gemm(RowMajor, NoTrans, Trans, T * B, H, F, <floating> 1,
-              &X[0, 0, 0], F, &weight_ih[0, 0], F, <floating> 0, states, W)
-        for s in range(T):
-            t = _step(s, T, reverse)
-            h_prev = _prev_state(s, t, B, reverse, &h0[0, 0], H, states, W,
-                                 &ld_prev)
-            # Recurrence: out[t] += h_prev @ W_hh^T.
-            _gemm(RowMajor, NoTrans, Trans, B, H, H, <floating> 1, h_prev,
-                  ld_prev, &weight_hh[0, 0], H, <floating> 1,
-                  states + <Py_ssize_t> t * B * W, W)
-            for b in prange(B, num_threads=nt, schedule="static"):
-                _forward_row(states + (<Py_ssize_t> t * B + b) * W,
-                             h_prev + <Py_ssize_t> b * ld_prev, &bias_ih[0],
-                             &bias_hh[0], t < lengths[b], H, activation)
+        _gemm_split(NoTrans, Trans, T * B, H, F, <floating> 1, &X[0, 0, 0], F,
+                    &weight_ih[0, 0], F, <floating> 0, states, W, n_threads)
+        for c in prange(n_chunks, num_threads=nt, schedule="static"):
+            _forward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
+                           &weight_hh[0, 0], &bias_ih[0], &bias_hh[0], &h0[0, 0],
+                           states, &lengths[0], reverse, activation)
 
 
 def rnn_backward(
@@ -189,8 +231,8 @@ def rnn_backward(
     """
     cdef int T = X.shape[0], B = X.shape[1], F = X.shape[2]
     cdef int H = weight_hh.shape[0], W = out.shape[2]
-    cdef int s, t, b, ld_prev
-    cdef int nt = _n_threads_for(B, H, n_threads)
+    cdef int c, rows = _chunk_rows(B), n_chunks = _n_chunks(B)
+    cdef int nt = _threads_for(<double> T * B * H * (H + 4), n_chunks, n_threads)
     cdef floating *carry = &grad_h0[0, 0]
     cdef const floating *states
     cdef const floating *dl
@@ -203,21 +245,12 @@ def rnn_backward(
         gx = &grad_X[0, 0, 0]
     with nogil:
         memset(carry, 0, B * H * sizeof(floating))
-        for s in range(T - 1, -1, -1):
-            t = _step(s, T, reverse)
-            for b in prange(B, num_threads=nt, schedule="static"):
-                _backward_row(dl + (<Py_ssize_t> t * B + b) * W, carry + b * H,
-                              states + (<Py_ssize_t> t * B + b) * W, &dA[t, b, 0],
-                              t < lengths[b], H, activation)
-            # carry = dL/dh_prev += dA[t] @ W_hh
-            _gemm(RowMajor, NoTrans, NoTrans, B, H, H, <floating> 1,
-                  &dA[t, 0, 0], H, &weight_hh[0, 0], H, <floating> 1, carry, H)
-            if bptt_steps > 0:
-                for b in range(B):
-                    if _window_start(t, lengths[b], bptt_steps, reverse):
-                        memset(carry + b * H, 0, H * sizeof(floating))
+        for c in prange(n_chunks, num_threads=nt, schedule="static"):
+            _backward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
+                            &weight_hh[0, 0], states, dl, &dA[0, 0, 0], carry,
+                            &lengths[0], reverse, activation, bptt_steps)
         _weight_gradients(T, B, F, H, H, &X[0, 0, 0], &dA[0, 0, 0], H,
                           &dA[0, 0, 0], H, states, W, &h0[0, 0], &weight_ih[0, 0],
                           &grad_weight_ih[0, 0], &grad_weight_hh[0, 0],
                           &grad_bias_ih[0], &grad_bias_hh[0], gx, accumulate_X,
-                          reverse)
+                          reverse, n_threads)
