@@ -33,13 +33,13 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    mean_ : ndarray of shape (n_step_features,)
-        Mean of each feature per step.
+    mean_ : ndarray of shape (n_features,)
+        Mean of each feature per step (n_features is 1 for 2-D input).
 
-    var_ : ndarray of shape (n_step_features,)
+    var_ : ndarray of shape (n_features,)
         Variance of each feature per step.
 
-    scale_ : ndarray of shape (n_step_features,)
+    scale_ : ndarray of shape (n_features,)
         Divisor applied to each feature (1 where the variance is 0 or
         ``with_std=False``).
 

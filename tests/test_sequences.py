@@ -93,9 +93,13 @@ def per_step_targets(seqs, kind, seed=0):
     return [rng.normal(size=(len(s), 2)) for s in seqs]
 
 
-def sequence_targets(Est, seqs, pooling, seed=0):
-    """Targets for ``Est`` on ``seqs``: per sequence, or per step for 'sequence'."""
-    if Est is RNNTransformer:
+def sequence_targets(Est, seqs, pooling, seed=0, bidirectional=False):
+    """Targets for ``Est`` on ``seqs``: per sequence, or per step for 'sequence'.
+
+    The transformer learns without y (next-step prediction) except when
+    bidirectional, where that objective is refused: then it gets values.
+    """
+    if Est is RNNTransformer and not bidirectional:
         return None  # next-step prediction
     kind = "classes" if Est is RNNClassifier else "values"
     if pooling == "sequence":
@@ -149,7 +153,7 @@ def test_ragged_outputs_equal_sequences_alone(Est, cell, bidirectional, pooling)
         hidden_layer_sizes=(4, 3), cell=cell, bidirectional=bidirectional,
         pooling=pooling, max_iter=2, random_state=0,
     )  # fmt: skip
-    est.fit(seqs, sequence_targets(Est, seqs, pooling))
+    est.fit(seqs, sequence_targets(Est, seqs, pooling, bidirectional=bidirectional))
     # random, larger weights than a 2-epoch fit: nothing is close to linear
     randomize_weights(est, seed=2)
     assert est._theta.dtype == np.float64
@@ -1116,3 +1120,21 @@ def test_digits_as_sequences(cell, bidirectional, digits_sequences):
     assert proba.shape == (300, 10)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
     assert clf.score(X_test, y_test) > 0.85
+
+
+def test_bidirectional_next_step_objective_is_refused():
+    """The reverse direction has already read the step it would predict."""
+    with pytest.raises(ValueError, match="bidirectional"):
+        RNNTransformer(bidirectional=True, max_iter=2).fit(ragged(LENGTHS))
+
+
+@pytest.mark.parametrize("Est", [RNNClassifier, RNNTransformer])
+def test_early_stopping_with_per_step_labels(Est):
+    """The validation split is not stratified on per-step labels."""
+    seqs = ragged(LENGTHS * 10, seed=3)
+    y = per_step_targets(seqs, "classes", seed=0)
+    est = Est(hidden_layer_sizes=(4,), pooling="sequence", early_stopping=True,
+              max_iter=5, random_state=0)  # fmt: skip
+    est.fit(seqs, y)
+    assert len(est.validation_scores_) == est.n_iter_
+    assert 0 <= est.best_validation_score_ <= 1
