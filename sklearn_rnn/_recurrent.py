@@ -309,7 +309,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         )
         if first_pass:
             self._random_state = check_random_state(self.random_state)
-            self._initialize(net, loss, X.dtype)
+            with _blas_single_threaded():  # the orthogonal init runs QRs
+                self._initialize(net, loss, X.dtype)
         elif net.config != self._net.config:
             raise ValueError(
                 "warm_start and partial_fit continue the fitted model, whose "
