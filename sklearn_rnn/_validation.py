@@ -14,8 +14,6 @@ array ``(n_samples, T_max, n_features)`` (float32 stays float32, anything else
 becomes float64) and ``lengths`` an int32 array of valid steps per sequence.
 """
 
-import numbers
-
 import numpy as np
 from sklearn.utils import check_array
 
@@ -199,13 +197,4 @@ def _check_step_features(estimator, n_step_features, *, reset):
             f"X has {n_step_features} features per time step, but "
             f"{type(estimator).__name__} is expecting {expected} features per "
             "time step as input."
-        )
-
-
-def check_lengths_fit_int(n_samples, n_timesteps, width):
-    """Raise when a buffer would exceed what the BLAS interface can index."""
-    if isinstance(width, numbers.Integral) and n_samples * n_timesteps * width >= 2**31:
-        raise ValueError(
-            "A mini-batch of this size has more than 2**31 elements per buffer; "
-            "lower batch_size."
         )
