@@ -19,13 +19,14 @@ backward pass overwrites ``gates`` with dL/da.
 
 from cython cimport floating
 from cython.parallel cimport prange
+from libc.stdlib cimport free
 from libc.string cimport memcpy, memset
 
 from ._activations cimport _sigmoid, _tanh
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._recurrent_common cimport (
-    _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step, _prev_state,
-    _window_start, _weight_gradients,
+    SMALL_GEMM_ROWS, _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step,
+    _step_gemm, _transposed, _prev_state, _window_start, _weight_gradients,
 )
 
 
@@ -93,7 +94,8 @@ cdef inline void _backward_row(
 
 cdef void _forward_chunk(
     int b0, int b1, int T, int B, int H, int W,
-    const floating *weight_hh, const floating *b_ih, const floating *b_hh,
+    const floating *weight_hh, const floating *weight_hh_t,
+    const floating *b_ih, const floating *b_hh,
     const floating *h0, const floating *c0, floating *states, floating *gates,
     floating *cells, const int *lengths, bint reverse,
 ) noexcept nogil:
@@ -105,8 +107,8 @@ cdef void _forward_chunk(
         t = _step(s, T, reverse)
         h_prev = _prev_state(s, t, B, reverse, h0, H, states, W, &ld_prev)
         c_prev = _prev_state(s, t, B, reverse, c0, H, cells, H, &ld_cprev)
-        _gemm(RowMajor, NoTrans, Trans, b1 - b0, 4 * H, H, <floating> 1,
-              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh, H,
+        _step_gemm(b1 - b0, 4 * H, H,
+              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t, weight_hh, H,
               <floating> 1, gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H)
         for b in range(b0, b1):
             _forward_row(gates + (<Py_ssize_t> t * B + b) * 4 * H,
@@ -133,8 +135,8 @@ cdef void _backward_chunk(
                           dl + (<Py_ssize_t> t * B + b) * W, carry_h + b * H,
                           carry_c + b * H, cells + (<Py_ssize_t> t * B + b) * H,
                           c_prev + b * H, t < lengths[b], H)
-        _gemm(RowMajor, NoTrans, NoTrans, b1 - b0, H, 4 * H, <floating> 1,
-              gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H, weight_hh, H,
+        _step_gemm(b1 - b0, H, 4 * H,
+              gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H, weight_hh, NULL, 0,
               <floating> 1, carry_h + b0 * H, H)
         if bptt_steps > 0:
             for b in range(b0, b1):
@@ -179,6 +181,7 @@ def lstm_forward(
     cdef int c, rows = _chunk_rows(B), n_chunks = _n_chunks(B)
     cdef int nt = _threads_for(<double> T * B * 4 * H * (H + 8), n_chunks, n_threads)
     cdef floating *states
+    cdef floating *w_t = NULL
     if T == 0 or B == 0:
         return
     states = &out[0, 0, col]
@@ -186,11 +189,14 @@ def lstm_forward(
         _gemm_split(NoTrans, Trans, T * B, 4 * H, F, <floating> 1, &X[0, 0, 0], F,
                     &weight_ih[0, 0], F, <floating> 0, &gates[0, 0, 0], 4 * H,
                     n_threads)
+        if min(B, rows) <= SMALL_GEMM_ROWS:
+            w_t = _transposed(&weight_hh[0, 0], weight_hh.shape[0], H)
         for c in prange(n_chunks, num_threads=nt, schedule="static"):
             _forward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
-                           &weight_hh[0, 0], &bias_ih[0], &bias_hh[0], &h0[0, 0],
+                           &weight_hh[0, 0], w_t, &bias_ih[0], &bias_hh[0], &h0[0, 0],
                            &c0[0, 0], states, &gates[0, 0, 0], &cells[0, 0, 0],
                            &lengths[0], reverse)
+        free(w_t)
 
 
 def lstm_backward(

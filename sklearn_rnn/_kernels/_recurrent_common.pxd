@@ -5,6 +5,7 @@
 from cython cimport floating
 
 from cython.parallel cimport prange
+from libc.stdlib cimport malloc
 
 from ._cython_blas cimport _gemm, BLAS_Trans, RowMajor, NoTrans, Trans
 
@@ -23,6 +24,10 @@ cdef enum:
     # Below this many multiply-adds a call runs on one thread: starting
     # OpenMP threads costs more than it saves.
     PARALLEL_MIN_WORK = 262144
+    # Per-step products of at most this many rows use plain loops: OpenBLAS
+    # packs the whole weight matrix at every call, which for one sequence
+    # cost ~20x the multiply (callgrind: sgemm_incopy dominated).
+    SMALL_GEMM_ROWS = 4
 
 
 cdef inline int _chunk_rows(int B) noexcept nogil:
@@ -74,6 +79,51 @@ cdef inline void _gemm_block(
         A = A + m0  # rows of op(A) = A^T are columns of A
     _gemm(RowMajor, ta, tb, mm, n, k, alpha, A, lda, B, ldb, beta,
           C + <Py_ssize_t> m0 * ldc, ldc)
+
+
+cdef inline void _step_gemm(
+    int m, int n, int k, const floating *A, int lda, const floating *Wt,
+    const floating *W, int ldw, floating beta, floating *C, int ldc,
+) noexcept nogil:
+    """Row-major C = A @ Wt + beta C for a per-step recurrent product.
+
+    ``Wt`` is (k, n) C-contiguous; when ``W`` is not NULL it is the same
+    matrix stored transposed, (n, k) with row stride ``ldw``, which is what
+    BLAS reads. Up to SMALL_GEMM_ROWS rows (and with ``Wt`` given) the
+    product runs as plain loops whose inner loop (over n) vectorises;
+    whether it does depends on m only, a function of the batch size.
+    """
+    cdef int i, j, g
+    cdef floating a
+    cdef floating *c
+    if m > SMALL_GEMM_ROWS or Wt == NULL:
+        if W != NULL:
+            _gemm(RowMajor, NoTrans, Trans, m, n, k, <floating> 1, A, lda, W, ldw,
+                  beta, C, ldc)
+        else:
+            _gemm(RowMajor, NoTrans, NoTrans, m, n, k, <floating> 1, A, lda, Wt, n,
+                  beta, C, ldc)
+        return
+    for i in range(m):
+        c = C + <Py_ssize_t> i * ldc
+        if beta == 0:
+            for j in range(n):
+                c[j] = 0
+        for g in range(k):
+            a = A[<Py_ssize_t> i * lda + g]
+            for j in range(n):
+                c[j] += a * Wt[<Py_ssize_t> g * n + j]
+
+
+cdef inline floating *_transposed(const floating *W, int rows, int cols) noexcept nogil:
+    """A malloc'ed (cols, rows) transpose of the (rows, cols) matrix W."""
+    cdef floating *Wt = <floating *> malloc(<size_t> rows * cols * sizeof(floating))
+    cdef int i, j
+    if Wt != NULL:
+        for i in range(rows):
+            for j in range(cols):
+                Wt[<Py_ssize_t> j * rows + i] = W[<Py_ssize_t> i * cols + j]
+    return Wt
 
 
 cdef inline int _step(int s, int T, bint reverse) noexcept nogil:

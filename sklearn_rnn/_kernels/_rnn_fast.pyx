@@ -36,13 +36,14 @@ Design (shared by ``_lstm_fast`` and ``_gru_fast``):
 
 from cython cimport floating
 from cython.parallel cimport prange
+from libc.stdlib cimport free
 from libc.string cimport memcpy, memset
 
 from ._activations cimport TANH, RELU, _activate, _activate_grad
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._recurrent_common cimport (
-    _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step, _prev_state,
-    _window_start, _weight_gradients,
+    SMALL_GEMM_ROWS, _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step,
+    _step_gemm, _transposed, _prev_state, _window_start, _weight_gradients,
 )
 
 ACTIVATIONS = {"tanh": TANH, "relu": RELU}
@@ -86,7 +87,8 @@ cdef inline void _backward_row(
 
 cdef void _forward_chunk(
     int b0, int b1, int T, int B, int H, int W,
-    const floating *weight_hh, const floating *b_ih, const floating *b_hh,
+    const floating *weight_hh, const floating *weight_hh_t,
+    const floating *b_ih, const floating *b_hh,
     const floating *h0, floating *states, const int *lengths, bint reverse,
     int act,
 ) noexcept nogil:
@@ -97,8 +99,8 @@ cdef void _forward_chunk(
         t = _step(s, T, reverse)
         h_prev = _prev_state(s, t, B, reverse, h0, H, states, W, &ld_prev)
         # Recurrence: h[t, b0:b1] += h_prev[b0:b1] @ W_hh^T.
-        _gemm(RowMajor, NoTrans, Trans, b1 - b0, H, H, <floating> 1,
-              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh, H,
+        _step_gemm(b1 - b0, H, H,
+              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t, weight_hh, H,
               <floating> 1, states + (<Py_ssize_t> t * B + b0) * W, W)
         for b in range(b0, b1):
             _forward_row(states + (<Py_ssize_t> t * B + b) * W,
@@ -120,8 +122,8 @@ cdef void _backward_chunk(
                           states + (<Py_ssize_t> t * B + b) * W,
                           dA + (<Py_ssize_t> t * B + b) * H, t < lengths[b], H, act)
         # carry = dL/dh_prev += dA[t, b0:b1] @ W_hh
-        _gemm(RowMajor, NoTrans, NoTrans, b1 - b0, H, H, <floating> 1,
-              dA + (<Py_ssize_t> t * B + b0) * H, H, weight_hh, H, <floating> 1,
+        _step_gemm(b1 - b0, H, H,
+              dA + (<Py_ssize_t> t * B + b0) * H, H, weight_hh, NULL, 0, <floating> 1,
               carry + b0 * H, H)
         if bptt_steps > 0:
             for b in range(b0, b1):
@@ -173,6 +175,7 @@ def rnn_forward(
     cdef int c, rows = _chunk_rows(B), n_chunks = _n_chunks(B)
     cdef int nt = _threads_for(<double> T * B * H * (H + 4), n_chunks, n_threads)
     cdef floating *states
+    cdef floating *w_t = NULL
     if T == 0 or B == 0:
         return
     states = &out[0, 0, col]
@@ -180,10 +183,13 @@ def rnn_forward(
         # Input projection of all steps: (T*B, F) @ (F, H) into the states.
         _gemm_split(NoTrans, Trans, T * B, H, F, <floating> 1, &X[0, 0, 0], F,
                     &weight_ih[0, 0], F, <floating> 0, states, W, n_threads)
+        if min(B, rows) <= SMALL_GEMM_ROWS:
+            w_t = _transposed(&weight_hh[0, 0], weight_hh.shape[0], H)
         for c in prange(n_chunks, num_threads=nt, schedule="static"):
             _forward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
-                           &weight_hh[0, 0], &bias_ih[0], &bias_hh[0], &h0[0, 0],
+                           &weight_hh[0, 0], w_t, &bias_ih[0], &bias_hh[0], &h0[0, 0],
                            states, &lengths[0], reverse, activation)
+        free(w_t)
 
 
 def rnn_backward(
