@@ -5,7 +5,12 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import _fit_context
-from ._validation import _is_sequence_list, check_sequences
+from ._validation import (
+    _check_state_version,
+    _is_sequence_list,
+    _versioned_state,
+    check_sequences,
+)
 
 
 class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -159,6 +164,30 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ):
             return out[:, :, 0]
         return out
+
+    def __getstate__(self):
+        return _versioned_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        state = _check_state_version(self, dict(state))
+        if "mean_" in state:
+            missing = [
+                k for k in ("mean_", "scale_", "_n_step_features") if k not in state
+            ]
+            if missing:
+                raise ValueError(
+                    "Cannot load this SequenceScaler: the pickled model is "
+                    f"incomplete (missing {', '.join(missing)})."
+                )
+            n = state["_n_step_features"]
+            for k in ("mean_", "scale_"):
+                if np.shape(state[k]) != (n,):
+                    raise ValueError(
+                        "Cannot load this SequenceScaler: the pickled model is "
+                        f"corrupted ({k} has shape {np.shape(state[k])}, expected "
+                        f"({n},))."
+                    )
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,6 +8,9 @@ read: class probabilities (``RNNClassifier``), real values
 (``RNNRegressor``) or the top layer's final hidden state (``RNNTransformer``).
 """
 
+import math
+import os
+import threading
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -52,25 +55,83 @@ from ._compat import (
 from ._kernels._openmp_helpers import _openmp_effective_n_threads
 from ._network import CELLS, POOLINGS, RecurrentNetwork
 from ._stochastic_optimizers import AdamOptimizer, SGDOptimizer
-from ._validation import check_sequences
+from ._validation import (
+    _as_model_dtype,
+    _check_state_version,
+    _theta_checksum,
+    _versioned_state,
+    check_sequences,
+)
+from .exceptions import DivergenceWarning
 
 _BLAS_CONTROLLER = None
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0
+_BLAS_LIMITER = None
 
 
-def _blas_single_threaded():
+class _blas_single_threaded:
     """Context in which BLAS runs on one thread.
 
     The kernels parallelise with OpenMP; a multi-threaded BLAS whose idle
     threads spin next to the OpenMP threads slowed training 10x on a 2-core
     machine. One cached controller: a fresh ``threadpool_limits`` costs ~1 ms.
-    """
-    global _BLAS_CONTROLLER
-    if _BLAS_CONTROLLER is None:
-        _BLAS_CONTROLLER = ThreadpoolController()
-    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
 
-#: Sequences per chunk in predict/transform: bounds working memory to
-#: about PREDICT_CHUNK * T * (F + sum of hidden sizes) floats.
+    The BLAS thread count is process-wide, so the limit is shared: the first
+    of concurrent users (threads predicting at once) sets it, the last one
+    restores it. Nested ``limit`` contexts exiting out of order would
+    otherwise leave BLAS at one thread for the rest of the process.
+    """
+
+    def __enter__(self):
+        global _BLAS_CONTROLLER, _BLAS_USERS, _BLAS_LIMITER
+        with _BLAS_LOCK:
+            if _BLAS_USERS == 0:
+                if _BLAS_CONTROLLER is None:
+                    _BLAS_CONTROLLER = ThreadpoolController()
+                _BLAS_LIMITER = _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+            _BLAS_USERS += 1
+        return self
+
+    def __exit__(self, *exc):
+        global _BLAS_USERS
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                _BLAS_LIMITER.restore_original_limits()
+
+
+# GNU libgomp cannot start threads in a process forked after the parent ran
+# an OpenMP parallel region with several threads: the child hangs in its
+# first one. Children forked after our kernels ran multi-threaded therefore
+# run them on one thread (same results). 'spawn', 'forkserver' and joblib's
+# loky workers are fresh processes and keep their full thread budget.
+_OPENMP_THREADS_STARTED = False
+_FORKED_AFTER_OPENMP = False
+
+
+def _after_fork_in_child():
+    global _FORKED_AFTER_OPENMP
+    _FORKED_AFTER_OPENMP = _FORKED_AFTER_OPENMP or _OPENMP_THREADS_STARTED
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _kernel_n_threads():
+    """OpenMP threads for the kernels: the process budget, 1 in an unsafe fork."""
+    global _OPENMP_THREADS_STARTED
+    if _FORKED_AFTER_OPENMP:
+        return 1
+    n_threads = _openmp_effective_n_threads()
+    if n_threads > 1:
+        _OPENMP_THREADS_STARTED = True
+    return n_threads
+
+
+#: Sequences per chunk in predict/transform (see ``BaseRecurrent._chunked``
+#: for the working-memory bound this gives).
 PREDICT_CHUNK = 1024
 
 _VIEW_ATTRIBUTES = ("recurrent_params_", "coef_", "intercept_")
@@ -217,8 +278,11 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
 
     def _score(self, X, y, sample_weight):
         X, lengths = self._check_predict_input(X)
+        if self.pooling != "sequence":  # per-step targets are checked by the metric
+            y = _check_y(y, multi_output=True, estimator=self)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = _as_model_dtype(sample_weight, X.dtype, "sample_weight")
         return self._score_arrays(X, lengths, y, sample_weight)
 
     def _rows_output(self, X, fn):
@@ -281,13 +345,14 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
             self, X, reset=first_pass, nan_padding=self.nan_padding
         )
         if not first_pass:
-            X = X.astype(self._theta.dtype, copy=False)
+            X = _as_model_dtype(X, self._theta.dtype, "X")
         if y is not None:
             check_consistent_length(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
+            sample_weight = _as_model_dtype(sample_weight, X.dtype, "sample_weight")
         Y, loss, head = self._encode_targets(X, lengths, y, first_pass, classes)
         sample_weight = self._target_sample_weight(y, sample_weight, X.dtype, incremental)
         if Y is None and lengths.max() < 2:
@@ -318,8 +383,17 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                 "and outputs are fixed; these changed since the last fit. Fit "
                 "from scratch instead (warm_start=False)."
             )
-        self._n_threads = _openmp_effective_n_threads()
-        with _blas_single_threaded():
+        elif not self._theta.flags.writeable:  # joblib.load(..., mmap_mode="r")
+            self._theta = self._theta.copy()
+            self._set_param_views()
+            if hasattr(self, "_optimizer"):  # its moments are memory-mapped too
+                for name, value in list(vars(self._optimizer).items()):
+                    if isinstance(value, np.ndarray) and not value.flags.writeable:
+                        setattr(self._optimizer, name, value.copy())
+        self._n_threads = _kernel_n_threads()
+        # Overflow is detected after each mini-batch and reported by
+        # _fit_stochastic; NumPy's own warnings would only add noise.
+        with _blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
             self._fit_stochastic(X, lengths, Y, y, sample_weight, incremental)
         if not np.isfinite(self._theta).all():
             raise ValueError(
@@ -430,9 +504,16 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         theta = self._theta
         grad = np.empty_like(theta)
         order = np.arange(n_train)
+        # Weights to fall back on: those of the last finished epoch (kept on
+        # KeyboardInterrupt) and of the finished epoch with the lowest loss
+        # (kept when training diverges); both start as the current weights.
+        last_theta = theta.copy()
+        best_theta = theta.copy()
+        best_epoch, best_epoch_loss = 0, np.inf
 
         if not incremental:
             self.n_iter_ = 0
+        n_iter_start = self.n_iter_
         try:
             for _ in range(self.max_iter):
                 tic = time.perf_counter()
@@ -450,8 +531,18 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                     swb = None if sw_train is None else sw_train[batch]
                     batch_loss = self._loss_grad(theta, grad, Xb, Lb, Yb, swb)
                     accumulated_loss += batch_loss * batch.shape[0]
+                    if not math.isfinite(accumulated_loss):
+                        break
                     self._optimizer.update_params(theta, grad)
 
+                if not (math.isfinite(accumulated_loss) and np.isfinite(theta).all()):
+                    theta[...] = best_theta
+                    self._stop_diverged(best_epoch, first=self.n_iter_ == n_iter_start)
+                    break
+                last_theta[...] = theta
+                if accumulated_loss < best_epoch_loss:
+                    best_epoch, best_epoch_loss = self.n_iter_ + 1, accumulated_loss
+                    best_theta[...] = theta
                 self.n_iter_ += 1
                 self.loss_ = accumulated_loss / n_train
                 self.t_ += n_train
@@ -464,8 +555,6 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                     print(line + f", time = {time.perf_counter() - tic:.3f}s")
                 self._optimizer.iteration_ends(self.t_)
 
-                if not np.isfinite(self.loss_):
-                    break
                 if self._no_improvement_count > self.n_iter_no_change:
                     if self.early_stopping:
                         msg = (
@@ -489,11 +578,49 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                         ConvergenceWarning,
                     )
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
+            # Unlike MLPClassifier, which keeps the weights of the interrupted
+            # mini-batch, keep those of the last finished epoch (n_iter_).
+            theta[...] = last_theta
+            warnings.warn(
+                "Training interrupted by user. The model keeps the weights of "
+                f"the last finished epoch (n_iter_={self.n_iter_})."
+            )
 
         if self.early_stopping and hasattr(self, "_best_theta"):
             theta[...] = self._best_theta
             del self._best_theta
+
+    def _stop_diverged(self, best_epoch, first):
+        """Report a non-finite loss or weights in epoch ``n_iter_ + 1``.
+
+        The caller has put back the weights of ``best_epoch``, the finished
+        epoch of this call with the lowest loss (DivergenceWarning), or, when
+        none finished (``first``), those from before the call (ValueError).
+        The optimizer restarts: its moments saw the overflow.
+        """
+        self._optimizer = self._make_optimizer()
+        cause = (
+            f"Training diverged in epoch {self.n_iter_ + 1}: the loss or the "
+            "weights became non-finite (overflow). The learning rate may be too "
+            f"high (learning_rate_init={self.learning_rate_init!r}; lower it, or "
+            "set clip_norm), or the input may contain large values and need to "
+            "be scaled (e.g. with SequenceScaler)."
+        )
+        if first:
+            raise ValueError(
+                "Solver produced non-finite parameter weights. " + cause
+                + " The weights are left as they were before this call."
+            )
+        kept = (
+            "the epoch with the best validation score"
+            if self.early_stopping
+            else f"epoch {best_epoch}, the one with the lowest training loss"
+        )
+        warnings.warn(
+            f"{cause} Training stopped after {self.n_iter_} epochs; the model "
+            f"keeps the weights of {kept}.",
+            DivergenceWarning,
+        )
 
     def _is_single_output_classification(self):
         return False
@@ -556,22 +683,35 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
     def _check_predict_input(self, X):
         check_is_fitted(self)
         X, lengths = check_sequences(self, X, reset=False, nan_padding=self.nan_padding)
-        return X.astype(self._theta.dtype, copy=False), lengths
+        return _as_model_dtype(X, self._theta.dtype, "X"), lengths
 
     def _chunked(self, X, lengths, fn):
         """Apply ``fn(X_time_major, lengths, n_threads)`` chunk by chunk.
 
         Per-sequence results (B, K) are stacked; per-step results (T, B, K)
         are made batch-first and padded to ``X.shape[1]`` steps.
+
+        Working memory: the network runs on PREDICT_CHUNK (1024) sequences
+        at a time, so beyond the validated ``X`` and a few copies of the
+        result, predict and transform use at most about ``PREDICT_CHUNK * T *
+        (F + sum over layers of (G + 4) * D * H_l) * itemsize`` bytes, however
+        many sequences ``X`` holds (T the longest sequence, F the features
+        per step, G = 1, 4, 3 gate blocks for rnn, lstm, gru, D = 2 when
+        bidirectional, itemsize 8 for float64 and 4 for float32; e.g. 5.4 MB
+        for a float64 LSTM with H = 8 on sequences of 10 steps of 2
+        features). Non-finite outputs of a finite ``X`` mean that the network
+        overflowed: ValueError rather than NaN predictions.
         """
-        n_threads = _openmp_effective_n_threads()
+        n_threads = _kernel_n_threads()
         out = []
-        with _blas_single_threaded():
+        with _blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, X.shape[0], PREDICT_CHUNK):
                 stop = start + PREDICT_CHUNK
                 Lc = lengths[start:stop]
                 Xc = np.ascontiguousarray(X[start:stop, : Lc.max()].transpose(1, 0, 2))
                 res = fn(Xc, Lc, n_threads)
+                if not np.isfinite(res).all():
+                    _raise_overflow(X, res, start)
                 if res.ndim == 3:
                     res = res.transpose(1, 0, 2)
                     pad = X.shape[1] - res.shape[1]
@@ -646,7 +786,7 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         y = _check_y(y, multi_output=True, y_numeric=True, estimator=self)
         if sp.issparse(y):
             y = y.toarray()
-        y = np.asarray(y, dtype=dtype)
+        y = _as_model_dtype(np.asarray(y), dtype, "y")
         if first_pass:
             self._y_1d = y.ndim == 1
         return (y.reshape(-1, 1) if y.ndim == 1 else y), "squared_error"
@@ -667,18 +807,69 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         state = dict(super().__getstate__())
         for name in _VIEW_ATTRIBUTES:
             state.pop(name, None)
-        return state
+        if "_theta" in state:
+            state["_theta_crc32"] = _theta_checksum(state["_theta"])
+        return _versioned_state(state)
 
     def __setstate__(self, state):
+        state = _check_state_version(self, dict(state))
+        self._check_pickled_state(state, state.pop("_theta_crc32", None))
         super().__setstate__(state)
         if "_theta" in self.__dict__:
             self._set_param_views()
+
+    #: Fitted attributes that a pickled fitted model must carry.
+    _fitted_state = (
+        "_theta", "_net", "_loss", "out_activation_", "n_outputs_",
+        "n_features_in_", "_n_step_features",
+    )  # fmt: skip
+
+    def _check_pickled_state(self, state, checksum):
+        """ValueError when an unpickled fitted state is incomplete or corrupted."""
+        if "_theta" not in state and "_net" not in state:
+            return  # an unfitted estimator: hyper-parameters only
+        what = f"Cannot load this {type(self).__name__}: the pickled model is "
+        missing = [k for k in self._fitted_state if k not in state]
+        if missing:
+            raise ValueError(what + f"incomplete (missing {', '.join(missing)}).")
+        theta, net = state["_theta"], state["_net"]
+        if not isinstance(net, RecurrentNetwork):
+            raise ValueError(what + f"corrupted (_net is a {type(net).__name__}).")
+        if (
+            not isinstance(theta, np.ndarray)
+            or theta.dtype.newbyteorder("=") not in (np.float32, np.float64)
+            or theta.shape != (net.size,)
+        ):
+            raise ValueError(
+                what + f"corrupted: its parameter vector has shape "
+                f"{np.shape(theta)} and dtype {getattr(theta, 'dtype', type(theta))}, "
+                f"its network needs shape ({net.size},), float32 or float64."
+            )
+        if checksum is not None and checksum != _theta_checksum(theta):
+            raise ValueError(what + "corrupted: its parameters fail their checksum.")
+        if not np.isfinite(theta).all():
+            raise ValueError(what + "corrupted: its parameters are not all finite.")
+        if not theta.dtype.isnative:  # pickled on a machine of other endianness
+            state["_theta"] = theta.astype(theta.dtype.newbyteorder("="))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.input_tags.sparse = False
         return tags
+
+
+def _raise_overflow(X, res, start):
+    """ValueError for non-finite network outputs on chunk ``start:``."""
+    finite = np.isfinite(res)
+    # per-step results (T, B, K) are still time-major here
+    ok = finite.all(axis=(0, 2)) if res.ndim == 3 else finite.all(axis=1)
+    i = start + int(np.flatnonzero(~ok)[0])
+    raise ValueError(
+        f"The network's output for sequence X[{i}] is not finite: its values "
+        f"(largest magnitude {float(np.abs(X[i]).max()):.3g}) overflow the model. "
+        "Scale the input (e.g. with SequenceScaler)."
+    )
 
 
 def _take(y, idx):
@@ -1067,6 +1258,7 @@ class RNNClassifier(ClassifierMixin, BaseRecurrent):
         self.class_weight = class_weight
 
     _metric = staticmethod(accuracy_score)
+    _fitted_state = BaseRecurrent._fitted_state + ("classes_", "_label_binarizer")
 
     def _encode_targets(self, X, lengths, y, first_pass, classes=None):
         return self._encode_supervised(X, lengths, y, first_pass, classes, "classes")
@@ -1376,6 +1568,7 @@ class RNNRegressor(RegressorMixin, BaseRecurrent):
         )
 
     _metric = staticmethod(r2_score)
+    _fitted_state = BaseRecurrent._fitted_state + ("_y_1d",)
 
     def _encode_targets(self, X, lengths, y, first_pass, classes=None):
         return self._encode_supervised(X, lengths, y, first_pass, classes, "values")
@@ -1592,6 +1785,8 @@ class RNNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRecu
             bptt_steps=bptt_steps,
             nan_padding=nan_padding,
         )
+
+    _fitted_state = BaseRecurrent._fitted_state + ("_target_kind",)
 
     def _encode_targets(self, X, lengths, y, first_pass, classes=None):
         y_checked = None

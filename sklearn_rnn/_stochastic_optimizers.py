@@ -134,3 +134,13 @@ class AdamOptimizer(BaseOptimizer):
         np.divide(self.ms, self._work, out=self._work)
         self._work *= self.learning_rate
         params -= self._work
+
+    def __getstate__(self):
+        # _work is scratch space: leave it out of pickles of fitted models.
+        state = self.__dict__.copy()
+        del state["_work"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._work = np.empty_like(self.ms)

@@ -14,12 +14,52 @@ array ``(n_samples, T_max, n_features)`` (float32 stays float32, anything else
 becomes float64) and ``lengths`` an int32 array of valid steps per sequence.
 """
 
+import warnings
+import zlib
+
 import numpy as np
 from sklearn.utils import check_array
 
 from ._compat import _check_feature_names, validate_data
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _native_byte_order(X):
+    """A native-endian copy of a byte-swapped array; anything else unchanged.
+
+    ``check_array`` would turn a big-endian float32 array into float64 (its
+    dtype is not ``np.float32``); swapping first keeps float32 float32.
+    """
+    if isinstance(X, np.ndarray) and not X.dtype.isnative:
+        return X.astype(X.dtype.newbyteorder("="))
+    return X
+
+
+def _as_model_dtype(a, dtype, name):
+    """``a`` (finite, validated) cast to the model's float ``dtype``.
+
+    Raises ValueError instead of overflowing to infinity, e.g. float64
+    values beyond 3.4e38 given to a float32 model.
+    """
+    dtype = np.dtype(dtype)
+    if a.dtype == dtype:
+        return a
+    with np.errstate(over="ignore"):
+        out = a.astype(dtype)
+    if not np.isfinite(out).all():
+        finite_in = np.isfinite(a)
+        largest = float(np.abs(a[finite_in]).max()) if finite_in.any() else np.inf
+        raise ValueError(
+            f"{name} has values too large for {dtype.name}, the dtype of the "
+            f"model (largest magnitude {largest:.3g}, {dtype.name} holds up to "
+            f"{float(np.finfo(dtype).max):.3g}). Scale the data"
+            + (" (e.g. with SequenceScaler)" if name == "X" else "")
+            + " or fit the model on float64 data."
+        )
+    return out
 
 
 def _is_sequence_list(X):
@@ -49,7 +89,7 @@ def _check_sequence_list(X, estimator_name):
     dtypes = []
     for i, seq in enumerate(X):
         arr = check_array(
-            seq,
+            _native_byte_order(seq),
             dtype=FLOAT_DTYPES,
             ensure_min_samples=0,
             ensure_min_features=0,
@@ -98,6 +138,7 @@ def check_sequences(estimator, X, *, reset, nan_padding=False):
     lengths : ndarray of shape (n_samples,), int32
     """
     name = type(estimator).__name__
+    X = _native_byte_order(X)
     if _is_sequence_list(X):
         _check_feature_names(estimator, X, reset=reset)
         X, lengths = _check_sequence_list(X, name)
@@ -123,7 +164,9 @@ def check_sequences(estimator, X, *, reset, nan_padding=False):
             # Fitted on 3-D/list input: 2-D means univariate sequences of any
             # length, which only a model of one feature per step accepts.
             _check_feature_names(estimator, X, reset=False)
-            X = check_array(X, dtype=FLOAT_DTYPES, order="C", estimator=name)
+            X = check_array(
+                X, dtype=FLOAT_DTYPES, order="C", estimator=name, input_name="X"
+            )
             _check_step_features(estimator, 1, reset=False)
         X = X[:, :, np.newaxis]
     elif ndim == 3:
@@ -134,6 +177,7 @@ def check_sequences(estimator, X, *, reset, nan_padding=False):
             dtype=FLOAT_DTYPES,
             order="C",
             estimator=name,
+            input_name="X",
             ensure_all_finite="allow-nan" if nan_padding else True,
         )
         if X.shape[1] == 0:
@@ -198,3 +242,30 @@ def _check_step_features(estimator, n_step_features, *, reset):
             f"{type(estimator).__name__} is expecting {expected} features per "
             "time step as input."
         )
+
+
+def _versioned_state(state):
+    """A pickled state stamped with the sklearn-rnn version that wrote it."""
+    return dict(state, _sklearn_rnn_version=__version__)
+
+
+def _check_state_version(estimator, state):
+    """Remove the version stamp from ``state``; warn when it is not ours.
+
+    Pickles from before the stamp existed report version 'unknown'.
+    """
+    version = state.pop("_sklearn_rnn_version", "unknown")
+    if version != __version__:
+        warnings.warn(
+            InconsistentVersionWarning(
+                estimator_name=type(estimator).__name__,
+                current_version=__version__,
+                original_version=version,
+            )
+        )
+    return state
+
+
+def _theta_checksum(theta):
+    """CRC-32 of the parameter bytes, to detect a corrupted pickle."""
+    return zlib.crc32(np.ascontiguousarray(theta).view(np.uint8))
