@@ -11,12 +11,15 @@ extensions and how to compile them:
   does not, the build stops with a message naming the opt-out
   ``SKLEARN_RNN_NO_OPENMP=1`` (serial kernels, same results);
 * ``SKLEARN_RNN_CYTHON_CHECKS=1`` re-enables bounds/wraparound checks for
-  debugging, ``SKLEARN_RNN_DEBUG_SYMBOLS=1`` keeps ``-g``;
+  debugging, ``SKLEARN_RNN_DEBUG_SYMBOLS=1`` keeps ``-g`` and the symbol
+  table, which release builds strip at link time (``-s``; ``-Wl,-S,-x`` with
+  Apple's linker);
 * no ``-march=native`` (wheels must run on any CPU of the target arch) and no
   ``-ffast-math`` (it flips flush-to-zero for the whole Python process).
 """
 
 import os
+import shlex
 import sys
 import tempfile
 import textwrap
@@ -50,6 +53,26 @@ def get_openmp_flag(compiler_type):
     return ["-fopenmp"]
 
 
+def get_strip_flags(compiler_type):
+    """Linker flags that drop debug info and the symbol table, as a list."""
+    if compiler_type == "msvc":
+        return []  # release links write no debug information without /DEBUG
+    if sys.platform == "darwin":
+        return ["-Wl,-S", "-Wl,-x"]  # ld64 ignores -s: no debug info, no locals
+    return ["-s"]
+
+
+def _ldflags_for_executables():
+    """The library flags of ``LDFLAGS`` (``-L``, ``-l``, ``-Wl,...``).
+
+    distutils adds ``LDFLAGS`` when linking extensions but not executables,
+    so the OpenMP test program would miss ``-L<libomp prefix>/lib -lomp`` on
+    macOS without them.
+    """
+    flags = shlex.split(os.getenv("LDFLAGS", ""))
+    return [f for f in flags if f.startswith(("-L", "-l", "-Wl,"))]
+
+
 OPENMP_TEST_PROGRAM = textwrap.dedent(
     """
     #include <omp.h>
@@ -74,8 +97,11 @@ def check_openmp_support(compiler):
             f.write(OPENMP_TEST_PROGRAM)
         try:
             objects = compiler.compile([src], output_dir=tmp, extra_postargs=flags)
+            link_flags = list(flags)
+            if compiler.compiler_type != "msvc":
+                link_flags += _ldflags_for_executables()
             compiler.link_executable(
-                objects, "test_openmp", output_dir=tmp, extra_postargs=flags
+                objects, "test_openmp", output_dir=tmp, extra_postargs=link_flags
             )
         except Exception:  # CompileError, LinkError: any failure means "no"
             return False
@@ -100,6 +126,7 @@ class build_ext_openmp(build_ext):
             opt = ["-O3", "-fno-strict-aliasing"]
             if not _env_flag("SKLEARN_RNN_DEBUG_SYMBOLS"):
                 opt.append("-g0")
+        strip = [] if _env_flag("SKLEARN_RNN_DEBUG_SYMBOLS") else get_strip_flags(ctype)
         openmp = []
         if _env_flag("SKLEARN_RNN_NO_OPENMP"):
             print("SKLEARN_RNN_NO_OPENMP is set: building serial kernels.")
@@ -115,7 +142,7 @@ class build_ext_openmp(build_ext):
             )
         for ext in self.extensions:
             ext.extra_compile_args = opt + openmp + list(ext.extra_compile_args)
-            ext.extra_link_args = openmp + list(ext.extra_link_args)
+            ext.extra_link_args = openmp + strip + list(ext.extra_link_args)
         super().build_extensions()
 
 

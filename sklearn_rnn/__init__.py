@@ -8,8 +8,10 @@ compiled Cython/OpenMP kernels.
 """
 
 from . import __check_build  # noqa: F401  (readable error if not compiled)
+from ._onnx import register_skl2onnx, to_onnx
 from ._preprocessing import SequenceScaler
 from ._recurrent import RNNClassifier, RNNRegressor, RNNTransformer
+from ._show_versions import show_versions
 from ._version import __version__
 
 __all__ = [
@@ -18,4 +20,7 @@ __all__ = [
     "RNNTransformer",
     "SequenceScaler",
     "__version__",
+    "register_skl2onnx",
+    "show_versions",
+    "to_onnx",
 ]
