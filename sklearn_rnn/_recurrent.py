@@ -8,6 +8,7 @@ read: class probabilities (``RNNClassifier``), real values
 (``RNNRegressor``) or the top layer's final hidden state (``RNNTransformer``).
 """
 
+import contextlib
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -68,6 +69,11 @@ def _blas_single_threaded():
     if _BLAS_CONTROLLER is None:
         _BLAS_CONTROLLER = ThreadpoolController()
     return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+
+#: OpenBLAS runs a GEMM of fewer multiply-adds than this on one thread
+#: (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD): below it, limiting the
+#: BLAS threads (~50 us a call) is skipped.
+BLAS_SERIAL_WORK = 65536 * 4
 
 #: Sequences per chunk in predict/transform: bounds working memory to
 #: about PREDICT_CHUNK * T * (F + sum of hidden sizes) floats.
@@ -566,7 +572,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         """
         n_threads = _openmp_effective_n_threads()
         out = []
-        with _blas_single_threaded():
+        small = X.shape[0] * X.shape[1] * self._net.blas_weight_size < BLAS_SERIAL_WORK
+        with contextlib.nullcontext() if small else _blas_single_threaded():
             for start in range(0, X.shape[0], PREDICT_CHUNK):
                 stop = start + PREDICT_CHUNK
                 Lc = lengths[start:stop]

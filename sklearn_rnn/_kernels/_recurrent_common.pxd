@@ -20,8 +20,13 @@ cdef enum:
     MIN_CHUNK_ROWS = 8
     MAX_CHUNKS = 16
     # The large GEMMs (input projection, weight gradients, dX) are split into
-    # this many fixed blocks of output rows, one single-threaded GEMM each.
+    # at most GEMM_BLOCKS fixed blocks of at least GEMM_BLOCK_ROWS output rows
+    # (a function of the shape only), one single-threaded GEMM each. Each
+    # block repacks the whole right-hand operand, so blocks stay large: for
+    # the weight gradients (rows = 4H, inner dimension T*B) 8 blocks of 32
+    # rows made the backward pass ~1.5x slower than 2 blocks.
     GEMM_BLOCKS = 8
+    GEMM_BLOCK_ROWS = 64
     # Below this many multiply-adds a call runs on one thread: starting
     # OpenMP threads costs more than it saves.
     PARALLEL_MIN_WORK = 262144
@@ -53,7 +58,7 @@ cdef inline void _gemm_split(
 
     Each block is one single-threaded GEMM; blocks run on OpenMP threads.
     """
-    cdef int n_blocks = GEMM_BLOCKS if m >= 2 * GEMM_BLOCKS else 1
+    cdef int n_blocks = max(1, min(<int> GEMM_BLOCKS, m // GEMM_BLOCK_ROWS))
     cdef int rows = (m + n_blocks - 1) // n_blocks
     cdef int nt = _threads_for(<double> m * n * k, n_blocks, n_threads)
     cdef int i
