@@ -175,6 +175,13 @@ class RecurrentNetwork:
         self.size = offset
         #: Slices of theta that the L2 penalty applies to (weights, not biases).
         self.penalized = [e[3] for e in self._entries if e[4]]
+        #: Largest weight that BLAS multiplies (the recurrent weights are not
+        #: multiplied by BLAS): a BLAS call on n rows of a batch costs at most
+        #: n * blas_weight_size multiply-adds.
+        self.blas_weight_size = max(
+            int(np.prod(shape)) for _, name, shape, _, _ in self._entries
+            if name in ("weight_ih", "coef")
+        )  # fmt: skip
 
     @property
     def config(self):

@@ -8,6 +8,7 @@ read: class probabilities (``RNNClassifier``), real values
 (``RNNRegressor``) or the top layer's final hidden state (``RNNTransformer``).
 """
 
+import contextlib
 import math
 import os
 import threading
@@ -129,6 +130,11 @@ def _kernel_n_threads():
         _OPENMP_THREADS_STARTED = True
     return n_threads
 
+
+#: OpenBLAS runs a GEMM of fewer multiply-adds than this on one thread
+#: (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD): below it, limiting the
+#: BLAS threads (~50 us a call) is skipped.
+BLAS_SERIAL_WORK = 65536 * 4
 
 #: Sequences per chunk in predict/transform (see ``BaseRecurrent._chunked``
 #: for the working-memory bound this gives).
@@ -704,7 +710,9 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         """
         n_threads = _kernel_n_threads()
         out = []
-        with _blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
+        small = X.shape[0] * X.shape[1] * self._net.blas_weight_size < BLAS_SERIAL_WORK
+        blas_limit = contextlib.nullcontext() if small else _blas_single_threaded()
+        with blas_limit, np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, X.shape[0], PREDICT_CHUNK):
                 stop = start + PREDICT_CHUNK
                 Lc = lengths[start:stop]

@@ -137,6 +137,10 @@ def check_sequences(estimator, X, *, reset, nan_padding=False):
     X : ndarray of shape (n_samples, T, n_features), float32 or float64
     lengths : ndarray of shape (n_samples,), int32
     """
+    if not reset:
+        fast = _fast_predict_array(estimator, X, nan_padding)
+        if fast is not None:
+            return fast
     name = type(estimator).__name__
     X = _native_byte_order(X)
     if _is_sequence_list(X):
@@ -206,6 +210,38 @@ def check_sequences(estimator, X, *, reset, nan_padding=False):
         )
     lengths = np.full(X.shape[0], X.shape[1], dtype=np.int32)
     return X, lengths
+
+
+def _fast_predict_array(estimator, X, nan_padding):
+    """``(X, lengths)`` for the common predict input, or None.
+
+    A plain 3-D float32/float64 ndarray with the fitted feature count, no
+    feature names and finite values needs none of ``check_array``'s work,
+    which costs ~0.2 ms a call (mostly dataframe sniffing), as much as the
+    whole forward pass of one short sequence. Anything else (or any problem)
+    returns None and takes the full validation path with its error messages.
+    """
+    if (
+        type(X) is not np.ndarray
+        or X.ndim != 3
+        or X.dtype not in FLOAT_DTYPES
+        or not X.dtype.isnative
+        or X.shape[0] == 0
+        or X.shape[1] == 0
+        or X.shape[2] != getattr(estimator, "_n_step_features", None)
+        or getattr(estimator, "_fitted_on_2d", True)
+        or hasattr(estimator, "feature_names_in_")
+    ):
+        return None
+    if nan_padding:
+        if np.isinf(X).any():
+            return None
+        X = np.ascontiguousarray(X)
+        return _strip_nan_padding(X)
+    if not np.isfinite(X).all():
+        return None
+    X = np.ascontiguousarray(X)
+    return X, np.full(X.shape[0], X.shape[1], dtype=np.int32)
 
 
 def _strip_nan_padding(X):

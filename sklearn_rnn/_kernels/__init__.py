@@ -5,7 +5,8 @@ Modules:
 * ``_cython_blas``: fused float/double wrappers over ``scipy.linalg.cython_blas``;
 * ``_openmp_helpers``: thread budget, with a serial fallback when the package
   was built without OpenMP;
-* ``_activations``: inline scalar activations and their derivatives;
+* ``_gate_math``: the element-wise gate math of each cell, one row at a
+  time (C loops in ``_gate_math.h`` that the compiler vectorises);
 * ``_recurrent_common``: the sweep, truncation and weight-gradient GEMMs
   shared by the cells;
 * ``_rnn_fast``, ``_lstm_fast``, ``_gru_fast``: forward pass and

@@ -22,10 +22,10 @@ from cython.parallel cimport prange
 from libc.stdlib cimport free
 from libc.string cimport memcpy, memset
 
-from ._activations cimport _sigmoid, _tanh
+from ._gate_math cimport _gru_forward_gates, _gru_backward_gates
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._recurrent_common cimport (
-    SMALL_GEMM_ROWS, _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step,
+    _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step,
     _step_gemm, _transposed, _prev_state, _window_start, _weight_gradients,
 )
 
@@ -40,22 +40,11 @@ cdef inline void _forward_row(
     const floating *b_hh,       # IN (3H,)
     bint valid, int H,
 ) noexcept nogil:
-    cdef int j
-    cdef floating r, z, n, hn_j
     if not valid:
         memcpy(h, h_prev, H * sizeof(floating))
         memset(hn, 0, H * sizeof(floating))
         return
-    for j in range(H):
-        r = _sigmoid(a[j] + b_ih[j] + hh[j] + b_hh[j])
-        z = _sigmoid(a[H + j] + b_ih[H + j] + hh[H + j] + b_hh[H + j])
-        hn_j = hh[2 * H + j] + b_hh[2 * H + j]
-        n = _tanh(a[2 * H + j] + b_ih[2 * H + j] + r * hn_j)
-        a[j] = r
-        a[H + j] = z
-        a[2 * H + j] = n
-        hn[j] = hn_j
-        h[j] = (1 - z) * n + z * h_prev[j]
+    _gru_forward_gates(a, hh, hn, h, h_prev, b_ih, b_hh, H)
 
 
 cdef inline void _backward_row(
@@ -68,31 +57,17 @@ cdef inline void _backward_row(
     bint valid, int H,
 ) noexcept nogil:
     cdef int j
-    cdef floating r, z, n, dh, dan
     if not valid:
         for j in range(H):
             carry[j] += delta[j]
         memset(a, 0, 3 * H * sizeof(floating))
         memset(ah, 0, 3 * H * sizeof(floating))
         return
-    for j in range(H):
-        r = a[j]
-        z = a[H + j]
-        n = a[2 * H + j]
-        dh = delta[j] + carry[j]
-        dan = dh * (1 - z) * (1 - n * n)
-        a[j] = dan * hn[j] * r * (1 - r)
-        a[H + j] = dh * (h_prev[j] - n) * z * (1 - z)
-        a[2 * H + j] = dan
-        ah[j] = a[j]
-        ah[H + j] = a[H + j]
-        ah[2 * H + j] = dan * r
-        carry[j] = dh * z
+    _gru_backward_gates(a, ah, hn, delta, carry, h_prev, H)
 
 
 cdef void _forward_chunk(
-    int b0, int b1, int T, int B, int H, int W,
-    const floating *weight_hh, const floating *weight_hh_t,
+    int b0, int b1, int T, int B, int H, int W, const floating *weight_hh_t,
     const floating *b_ih, const floating *b_hh,
     const floating *h0, floating *states, floating *gates, floating *hn,
     floating *hh, const int *lengths, bint reverse,
@@ -104,7 +79,7 @@ cdef void _forward_chunk(
         t = _step(s, T, reverse)
         h_prev = _prev_state(s, t, B, reverse, h0, H, states, W, &ld_prev)
         _step_gemm(b1 - b0, 3 * H, H,
-              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t, weight_hh, H,
+              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t,
               <floating> 0, hh + <Py_ssize_t> b0 * 3 * H, 3 * H)
         for b in range(b0, b1):
             _forward_row(gates + (<Py_ssize_t> t * B + b) * 3 * H,
@@ -134,7 +109,7 @@ cdef void _backward_chunk(
                           dl + (<Py_ssize_t> t * B + b) * W, carry + b * H,
                           h_prev + <Py_ssize_t> b * ld_prev, t < lengths[b], H)
         _step_gemm(b1 - b0, H, 3 * H,
-              dA_h + (<Py_ssize_t> t * B + b0) * 3 * H, 3 * H, weight_hh, NULL, 0,
+              dA_h + (<Py_ssize_t> t * B + b0) * 3 * H, 3 * H, weight_hh,
               <floating> 1, carry + b0 * H, H)
         if bptt_steps > 0:
             for b in range(b0, b1):
@@ -182,15 +157,16 @@ def gru_forward(
     if T == 0 or B == 0:
         return
     states = &out[0, 0, col]
+    w_t = _transposed(&weight_hh[0, 0], weight_hh.shape[0], H)
+    if w_t == NULL:
+        raise MemoryError("cannot allocate the transposed recurrent weights")
     with nogil:
         _gemm_split(NoTrans, Trans, T * B, 3 * H, F, <floating> 1, &X[0, 0, 0], F,
                     &weight_ih[0, 0], F, <floating> 0, &gates[0, 0, 0], 3 * H,
                     n_threads)
-        if min(B, rows) <= SMALL_GEMM_ROWS:
-            w_t = _transposed(&weight_hh[0, 0], weight_hh.shape[0], H)
         for c in prange(n_chunks, num_threads=nt, schedule="static"):
             _forward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
-                           &weight_hh[0, 0], w_t, &bias_ih[0], &bias_hh[0], &h0[0, 0],
+                           w_t, &bias_ih[0], &bias_hh[0], &h0[0, 0],
                            states, &gates[0, 0, 0], &hn[0, 0, 0], &hh[0, 0],
                            &lengths[0], reverse)
         free(w_t)

@@ -22,10 +22,10 @@ from cython.parallel cimport prange
 from libc.stdlib cimport free
 from libc.string cimport memcpy, memset
 
-from ._activations cimport _sigmoid, _tanh
+from ._gate_math cimport _lstm_forward_gates, _lstm_backward_gates
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._recurrent_common cimport (
-    SMALL_GEMM_ROWS, _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step,
+    _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step,
     _step_gemm, _transposed, _prev_state, _window_start, _weight_gradients,
 )
 
@@ -40,23 +40,11 @@ cdef inline void _forward_row(
     const floating *b_hh,       # IN (4H,)
     bint valid, int H,
 ) noexcept nogil:
-    cdef int j
-    cdef floating i, f, g, o
     if not valid:
         memcpy(h, h_prev, H * sizeof(floating))
         memcpy(c, c_prev, H * sizeof(floating))
         return
-    for j in range(H):
-        i = _sigmoid(a[j] + b_ih[j] + b_hh[j])
-        f = _sigmoid(a[H + j] + b_ih[H + j] + b_hh[H + j])
-        g = _tanh(a[2 * H + j] + b_ih[2 * H + j] + b_hh[2 * H + j])
-        o = _sigmoid(a[3 * H + j] + b_ih[3 * H + j] + b_hh[3 * H + j])
-        a[j] = i
-        a[H + j] = f
-        a[2 * H + j] = g
-        a[3 * H + j] = o
-        c[j] = f * c_prev[j] + i * g
-        h[j] = o * _tanh(c[j])
+    _lstm_forward_gates(a, h, c, c_prev, b_ih, b_hh, H)
 
 
 cdef inline void _backward_row(
@@ -69,32 +57,17 @@ cdef inline void _backward_row(
     bint valid, int H,
 ) noexcept nogil:
     cdef int j
-    cdef floating i, f, g, o, tc, dh, dc
     if not valid:
         # (h_t, c_t) = (h_{t-1}, c_{t-1}): gradients pass through.
         for j in range(H):
             carry_h[j] += delta[j]
         memset(a, 0, 4 * H * sizeof(floating))
         return
-    for j in range(H):
-        i = a[j]
-        f = a[H + j]
-        g = a[2 * H + j]
-        o = a[3 * H + j]
-        tc = _tanh(c[j])
-        dh = delta[j] + carry_h[j]
-        dc = carry_c[j] + dh * o * (1 - tc * tc)
-        a[j] = dc * g * i * (1 - i)
-        a[H + j] = dc * c_prev[j] * f * (1 - f)
-        a[2 * H + j] = dc * i * (1 - g * g)
-        a[3 * H + j] = dh * tc * o * (1 - o)
-        carry_c[j] = dc * f
-        carry_h[j] = 0
+    _lstm_backward_gates(a, delta, carry_h, carry_c, c, c_prev, H)
 
 
 cdef void _forward_chunk(
-    int b0, int b1, int T, int B, int H, int W,
-    const floating *weight_hh, const floating *weight_hh_t,
+    int b0, int b1, int T, int B, int H, int W, const floating *weight_hh_t,
     const floating *b_ih, const floating *b_hh,
     const floating *h0, const floating *c0, floating *states, floating *gates,
     floating *cells, const int *lengths, bint reverse,
@@ -108,7 +81,7 @@ cdef void _forward_chunk(
         h_prev = _prev_state(s, t, B, reverse, h0, H, states, W, &ld_prev)
         c_prev = _prev_state(s, t, B, reverse, c0, H, cells, H, &ld_cprev)
         _step_gemm(b1 - b0, 4 * H, H,
-              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t, weight_hh, H,
+              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t,
               <floating> 1, gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H)
         for b in range(b0, b1):
             _forward_row(gates + (<Py_ssize_t> t * B + b) * 4 * H,
@@ -136,7 +109,7 @@ cdef void _backward_chunk(
                           carry_c + b * H, cells + (<Py_ssize_t> t * B + b) * H,
                           c_prev + b * H, t < lengths[b], H)
         _step_gemm(b1 - b0, H, 4 * H,
-              gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H, weight_hh, NULL, 0,
+              gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H, weight_hh,
               <floating> 1, carry_h + b0 * H, H)
         if bptt_steps > 0:
             for b in range(b0, b1):
@@ -185,15 +158,16 @@ def lstm_forward(
     if T == 0 or B == 0:
         return
     states = &out[0, 0, col]
+    w_t = _transposed(&weight_hh[0, 0], weight_hh.shape[0], H)
+    if w_t == NULL:
+        raise MemoryError("cannot allocate the transposed recurrent weights")
     with nogil:
         _gemm_split(NoTrans, Trans, T * B, 4 * H, F, <floating> 1, &X[0, 0, 0], F,
                     &weight_ih[0, 0], F, <floating> 0, &gates[0, 0, 0], 4 * H,
                     n_threads)
-        if min(B, rows) <= SMALL_GEMM_ROWS:
-            w_t = _transposed(&weight_hh[0, 0], weight_hh.shape[0], H)
         for c in prange(n_chunks, num_threads=nt, schedule="static"):
             _forward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
-                           &weight_hh[0, 0], w_t, &bias_ih[0], &bias_hh[0], &h0[0, 0],
+                           w_t, &bias_ih[0], &bias_hh[0], &h0[0, 0],
                            &c0[0, 0], states, &gates[0, 0, 0], &cells[0, 0, 0],
                            &lengths[0], reverse)
         free(w_t)

@@ -8,6 +8,7 @@ from cython.parallel cimport prange
 from libc.stdlib cimport malloc
 
 from ._cython_blas cimport _gemm, BLAS_Trans, RowMajor, NoTrans, Trans
+from ._gate_math cimport _step_product
 
 
 cdef enum:
@@ -19,15 +20,16 @@ cdef enum:
     MIN_CHUNK_ROWS = 8
     MAX_CHUNKS = 16
     # The large GEMMs (input projection, weight gradients, dX) are split into
-    # this many fixed blocks of output rows, one single-threaded GEMM each.
+    # at most GEMM_BLOCKS fixed blocks of at least GEMM_BLOCK_ROWS output rows
+    # (a function of the shape only), one single-threaded GEMM each. Each
+    # block repacks the whole right-hand operand, so blocks stay large: for
+    # the weight gradients (rows = 4H, inner dimension T*B) 8 blocks of 32
+    # rows made the backward pass ~1.5x slower than 2 blocks.
     GEMM_BLOCKS = 8
+    GEMM_BLOCK_ROWS = 64
     # Below this many multiply-adds a call runs on one thread: starting
     # OpenMP threads costs more than it saves.
     PARALLEL_MIN_WORK = 262144
-    # Per-step products of at most this many rows use plain loops: OpenBLAS
-    # packs the whole weight matrix at every call, which for one sequence
-    # cost ~20x the multiply (callgrind: sgemm_incopy dominated).
-    SMALL_GEMM_ROWS = 4
 
 
 cdef inline int _chunk_rows(int B) noexcept nogil:
@@ -56,7 +58,7 @@ cdef inline void _gemm_split(
 
     Each block is one single-threaded GEMM; blocks run on OpenMP threads.
     """
-    cdef int n_blocks = GEMM_BLOCKS if m >= 2 * GEMM_BLOCKS else 1
+    cdef int n_blocks = max(1, min(<int> GEMM_BLOCKS, m // GEMM_BLOCK_ROWS))
     cdef int rows = (m + n_blocks - 1) // n_blocks
     cdef int nt = _threads_for(<double> m * n * k, n_blocks, n_threads)
     cdef int i
@@ -82,47 +84,30 @@ cdef inline void _gemm_block(
 
 
 cdef inline void _step_gemm(
-    int m, int n, int k, const floating *A, int lda, const floating *Wt,
-    const floating *W, int ldw, floating beta, floating *C, int ldc,
+    int m, int n, int k, const floating *A, int lda, const floating *Bm,
+    floating beta, floating *C, int ldc,
 ) noexcept nogil:
-    """Row-major C = A @ Wt + beta C for a per-step recurrent product.
+    """Row-major C = A @ Bm + beta C for a per-step recurrent product.
 
-    ``Wt`` is (k, n) C-contiguous; when ``W`` is not NULL it is the same
-    matrix stored transposed, (n, k) with row stride ``ldw``, which is what
-    BLAS reads. Up to SMALL_GEMM_ROWS rows (and with ``Wt`` given) the
-    product runs as plain loops whose inner loop (over n) vectorises;
-    whether it does depends on m only, a function of the batch size.
+    ``Bm`` is (k, n) C-contiguous: W_hh^T in the forward sweep (see
+    ``_transposed``), W_hh itself in the reverse sweep. Our own register-
+    blocked loops (``_gate_math.h``), not BLAS: no repacking of the weights
+    at every step, and a row's result does not depend on the chunking.
     """
-    cdef int i, j, g
-    cdef floating a
-    cdef floating *c
-    if m > SMALL_GEMM_ROWS or Wt == NULL:
-        if W != NULL:
-            _gemm(RowMajor, NoTrans, Trans, m, n, k, <floating> 1, A, lda, W, ldw,
-                  beta, C, ldc)
-        else:
-            _gemm(RowMajor, NoTrans, NoTrans, m, n, k, <floating> 1, A, lda, Wt, n,
-                  beta, C, ldc)
-        return
-    for i in range(m):
-        c = C + <Py_ssize_t> i * ldc
-        if beta == 0:
-            for j in range(n):
-                c[j] = 0
-        for g in range(k):
-            a = A[<Py_ssize_t> i * lda + g]
-            for j in range(n):
-                c[j] += a * Wt[<Py_ssize_t> g * n + j]
+    _step_product(m, n, k, A, lda, Bm, beta, C, ldc)
 
 
 cdef inline floating *_transposed(const floating *W, int rows, int cols) noexcept nogil:
     """A malloc'ed (cols, rows) transpose of the (rows, cols) matrix W."""
     cdef floating *Wt = <floating *> malloc(<size_t> rows * cols * sizeof(floating))
-    cdef int i, j
+    cdef int i0, j0, i, j
     if Wt != NULL:
-        for i in range(rows):
-            for j in range(cols):
-                Wt[<Py_ssize_t> j * rows + i] = W[<Py_ssize_t> i * cols + j]
+        # 32x32 tiles keep both the reads and the writes in cache.
+        for i0 in range(0, rows, 32):
+            for j0 in range(0, cols, 32):
+                for i in range(i0, min(i0 + 32, rows)):
+                    for j in range(j0, min(j0 + 32, cols)):
+                        Wt[<Py_ssize_t> j * rows + i] = W[<Py_ssize_t> i * cols + j]
     return Wt
 
 

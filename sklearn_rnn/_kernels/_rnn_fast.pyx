@@ -4,7 +4,8 @@
 
 Design (shared by ``_lstm_fast`` and ``_gru_fast``):
 
-* Layering: scalar activations (``_activations.pxd``) -> per-row loops over
+* Layering: element-wise gate math per row (``_gate_math.pxd``, C loops
+  that vectorise) -> per-row dispatch over
   raw pointers (``cdef ... noexcept nogil``) and the shared sweep/gradient
   helpers (``_recurrent_common.pxd``) -> the ``def`` entry points below,
   which take typed memoryviews, fill the arrays they are given and return
@@ -39,10 +40,10 @@ from cython.parallel cimport prange
 from libc.stdlib cimport free
 from libc.string cimport memcpy, memset
 
-from ._activations cimport TANH, RELU, _activate, _activate_grad
+from ._gate_math cimport TANH, RELU, _rnn_forward_gates, _rnn_backward_gates
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._recurrent_common cimport (
-    SMALL_GEMM_ROWS, _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step,
+    _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step,
     _step_gemm, _transposed, _prev_state, _window_start, _weight_gradients,
 )
 
@@ -56,10 +57,8 @@ cdef inline void _forward_row(
     const floating *b_hh,       # IN (H,)
     bint valid, int H, int act,
 ) noexcept nogil:
-    cdef int j
     if valid:
-        for j in range(H):
-            h[j] = _activate(h[j] + b_ih[j] + b_hh[j], act)
+        _rnn_forward_gates(h, b_ih, b_hh, H, act)
     else:
         memcpy(h, h_prev, H * sizeof(floating))
 
@@ -72,12 +71,8 @@ cdef inline void _backward_row(
     bint valid, int H, int act,
 ) noexcept nogil:
     cdef int j
-    cdef floating g
     if valid:
-        for j in range(H):
-            g = delta[j] + carry[j]
-            dA[j] = g * _activate_grad(h[j], act)
-            carry[j] = 0
+        _rnn_backward_gates(delta, carry, h, dA, H, act)
     else:
         # h_t = h_{t-1}: the whole gradient passes to the previous step.
         for j in range(H):
@@ -86,8 +81,7 @@ cdef inline void _backward_row(
 
 
 cdef void _forward_chunk(
-    int b0, int b1, int T, int B, int H, int W,
-    const floating *weight_hh, const floating *weight_hh_t,
+    int b0, int b1, int T, int B, int H, int W, const floating *weight_hh_t,
     const floating *b_ih, const floating *b_hh,
     const floating *h0, floating *states, const int *lengths, bint reverse,
     int act,
@@ -100,7 +94,7 @@ cdef void _forward_chunk(
         h_prev = _prev_state(s, t, B, reverse, h0, H, states, W, &ld_prev)
         # Recurrence: h[t, b0:b1] += h_prev[b0:b1] @ W_hh^T.
         _step_gemm(b1 - b0, H, H,
-              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t, weight_hh, H,
+              h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t,
               <floating> 1, states + (<Py_ssize_t> t * B + b0) * W, W)
         for b in range(b0, b1):
             _forward_row(states + (<Py_ssize_t> t * B + b) * W,
@@ -123,7 +117,7 @@ cdef void _backward_chunk(
                           dA + (<Py_ssize_t> t * B + b) * H, t < lengths[b], H, act)
         # carry = dL/dh_prev += dA[t, b0:b1] @ W_hh
         _step_gemm(b1 - b0, H, H,
-              dA + (<Py_ssize_t> t * B + b0) * H, H, weight_hh, NULL, 0, <floating> 1,
+              dA + (<Py_ssize_t> t * B + b0) * H, H, weight_hh, <floating> 1,
               carry + b0 * H, H)
         if bptt_steps > 0:
             for b in range(b0, b1):
@@ -179,15 +173,16 @@ def rnn_forward(
     if T == 0 or B == 0:
         return
     states = &out[0, 0, col]
+    w_t = _transposed(&weight_hh[0, 0], weight_hh.shape[0], H)
+    if w_t == NULL:
+        raise MemoryError("cannot allocate the transposed recurrent weights")
     with nogil:
         # Input projection of all steps: (T*B, F) @ (F, H) into the states.
         _gemm_split(NoTrans, Trans, T * B, H, F, <floating> 1, &X[0, 0, 0], F,
                     &weight_ih[0, 0], F, <floating> 0, states, W, n_threads)
-        if min(B, rows) <= SMALL_GEMM_ROWS:
-            w_t = _transposed(&weight_hh[0, 0], weight_hh.shape[0], H)
         for c in prange(n_chunks, num_threads=nt, schedule="static"):
             _forward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
-                           &weight_hh[0, 0], w_t, &bias_ih[0], &bias_hh[0], &h0[0, 0],
+                           w_t, &bias_ih[0], &bias_hh[0], &h0[0, 0],
                            states, &lengths[0], reverse, activation)
         free(w_t)
 
