@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import sklearn_rnn._recurrent as recurrent_module
 from sklearn_rnn import RNNClassifier, RNNRegressor, RNNTransformer
+from sklearn_rnn._testing import output_of
 
 ESTIMATORS = [RNNClassifier, RNNRegressor, RNNTransformer]
 
@@ -91,15 +92,6 @@ def targets_for(Est, X, seed=0):
     if Est is RNNRegressor:
         return np.random.RandomState(seed).normal(size=n)
     return None
-
-
-def output_of(est, X):
-    """The real-valued output of a fitted estimator."""
-    if isinstance(est, RNNClassifier):
-        return est.decision_function(X)
-    if isinstance(est, RNNRegressor):
-        return est.predict(X)
-    return est.transform(X)
 
 
 def flat_params(est):

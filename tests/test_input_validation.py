@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
 from sklearn_rnn import RNNClassifier, RNNRegressor, RNNTransformer
+from sklearn_rnn._testing import output_of
 
 ESTIMATORS = [RNNClassifier, RNNRegressor, RNNTransformer]
 PARAMS = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
@@ -36,14 +37,6 @@ def fit(est, X, y=None, **kwargs):
 
 def fitted(Est, X):
     return Est(**PARAMS).fit(X, make_y(Est, len(X)))
-
-
-def output_of(est, X):
-    if isinstance(est, RNNClassifier):
-        return est.decision_function(X)
-    if isinstance(est, RNNRegressor):
-        return est.predict(X)
-    return est.transform(X)
 
 
 def as_2d(X):

@@ -31,6 +31,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_rnn import RNNClassifier, RNNRegressor, RNNTransformer, SequenceScaler
+from sklearn_rnn._testing import output_of
 
 # ======================================================================
 # Bad-input battery
@@ -97,15 +98,6 @@ def call(est, method, X, y=None, sample_weight=None, classes=None):
     if method == "score":
         return est.score(X, y, sample_weight=sample_weight)
     return getattr(est, method)(X)
-
-
-def output_of(est, X):
-    """The real-valued output of a fitted estimator (for comparisons)."""
-    if isinstance(est, RNNClassifier):
-        return est.decision_function(X)
-    if isinstance(est, RNNRegressor):
-        return est.predict(X)
-    return est.transform(X)
 
 
 _FITTED = {}

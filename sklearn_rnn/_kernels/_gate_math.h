@@ -339,12 +339,15 @@ ROW void skrnn_step_gemm_##S(                                                  \
 {                                                                              \
     enum { L = sizeof(V) / sizeof(T), NR = 2 * sizeof(V) / sizeof(T) };        \
     int i, j0, p, m4 = m - m % 4, nb = n - n % NR;                             \
-    for (i = 0; i < m4; i += 4) {                                              \
-        const T *a0 = A + (size_t)i * lda, *a1 = a0 + lda;                     \
-        const T *a2 = a1 + lda, *a3 = a2 + lda;                                \
-        T *c0 = C + (size_t)i * ldc, *c1 = c0 + ldc;                           \
-        T *c2 = c1 + ldc, *c3 = c2 + ldc;                                      \
-        for (j0 = 0; j0 < nb; j0 += NR) {                                      \
+    /* column panels outside, row blocks inside: each k x NR panel of B is    \
+     * read from memory once per call and then from cache (for H = 512 the   \
+     * whole B is 4 MB, streamed once per row block otherwise) */             \
+    for (j0 = 0; j0 < nb; j0 += NR) {                                          \
+        for (i = 0; i < m4; i += 4) {                                          \
+            const T *a0 = A + (size_t)i * lda, *a1 = a0 + lda;                 \
+            const T *a2 = a1 + lda, *a3 = a2 + lda;                            \
+            T *c0 = C + (size_t)i * ldc, *c1 = c0 + ldc;                       \
+            T *c2 = c1 + ldc, *c3 = c2 + ldc;                                  \
             V z = {0};                                                         \
             V s00 = z, s01 = z, s10 = z, s11 = z;                              \
             V s20 = z, s21 = z, s30 = z, s31 = z;                              \
