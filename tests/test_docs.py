@@ -68,6 +68,7 @@ def test_docs_build_without_warnings(tmp_path):
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
          "-d", str(tmp_path / "doctrees"), str(src / "docs"), str(out)],
         check=False, capture_output=True, text=True, env=env, timeout=900,
+        cwd=tmp_path,  # not the repository root, which `-m` puts on sys.path
     )  # fmt: skip
     elapsed = time.perf_counter() - tic
     log = proc.stdout + proc.stderr

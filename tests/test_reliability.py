@@ -898,6 +898,10 @@ def _run_script(code, timeout):
             capture_output=True,
             text=True,
             timeout=timeout,
+            # not the repository root: `-c` puts the working directory first
+            # on sys.path, where the uncompiled source tree would shadow the
+            # installed package
+            cwd=os.path.dirname(os.path.abspath(__file__)),
         )
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"child process hung for {timeout} s:\n{e.stderr}")

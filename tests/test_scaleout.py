@@ -387,6 +387,7 @@ def test_load_in_fresh_process_predicts_identically(tmp_path):
     subprocess.run(
         [sys.executable, "-W", "error", "-c", _LOAD_AND_PREDICT, *jobs],
         check=True, env=env, timeout=120,
+        cwd=tmp_path,  # not the repository root, which `-c` puts on sys.path
     )  # fmt: skip
     for i, (kind, _, _) in enumerate(FRESH_PROCESS_CASES):
         result = np.load(tmp_path / f"out{i}.npy")
