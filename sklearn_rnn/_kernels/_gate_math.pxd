@@ -1,7 +1,8 @@
 # The element-wise gate math of the three cells, one row (one sequence, one
 # step) at a time. The loops are C (``_gate_math.h``: restrict pointers, so
 # that gcc vectorises them, which Cython cannot express); this file declares
-# them and gives each a fused-type wrapper for the kernels.
+# them (and the per-step product, dispatched in ``_recurrent_common.pxd``)
+# and gives each gate function a fused-type wrapper for the kernels.
 from cython cimport floating
 
 
@@ -50,17 +51,6 @@ cdef extern from "_gate_math.h" nogil:
 cdef enum Activation:
     TANH = SKRNN_TANH
     RELU = SKRNN_RELU
-
-
-cdef inline void _step_product(
-    int m, int n, int k, const floating *A, int lda, const floating *B,
-    floating beta, floating *C, int ldc,
-) noexcept nogil:
-    """C = beta C + A @ B, B (k, n) contiguous; see ``_gate_math.h``."""
-    if floating is float:
-        skrnn_step_gemm_f32(m, n, k, A, lda, B, beta, C, ldc)
-    else:
-        skrnn_step_gemm_f64(m, n, k, A, lda, B, beta, C, ldc)
 
 
 cdef inline void _rnn_forward_gates(

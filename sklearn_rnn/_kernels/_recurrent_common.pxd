@@ -8,7 +8,7 @@ from cython.parallel cimport prange
 from libc.stdlib cimport malloc
 
 from ._cython_blas cimport _gemm, BLAS_Trans, RowMajor, NoTrans, Trans
-from ._gate_math cimport _step_product
+from ._gate_math cimport skrnn_step_gemm_f32, skrnn_step_gemm_f64
 
 
 cdef enum:
@@ -94,7 +94,10 @@ cdef inline void _step_gemm(
     blocked loops (``_gate_math.h``), not BLAS: no repacking of the weights
     at every step, and a row's result does not depend on the chunking.
     """
-    _step_product(m, n, k, A, lda, Bm, beta, C, ldc)
+    if floating is float:
+        skrnn_step_gemm_f32(m, n, k, A, lda, Bm, beta, C, ldc)
+    else:
+        skrnn_step_gemm_f64(m, n, k, A, lda, Bm, beta, C, ldc)
 
 
 cdef inline floating *_transposed(const floating *W, int rows, int cols) noexcept nogil:
