@@ -35,6 +35,7 @@ EXTENSIONS = [
     ("sklearn_rnn._kernels._rnn_fast", ["sklearn_rnn/_kernels/_rnn_fast.pyx"]),
     ("sklearn_rnn._kernels._lstm_fast", ["sklearn_rnn/_kernels/_lstm_fast.pyx"]),
     ("sklearn_rnn._kernels._gru_fast", ["sklearn_rnn/_kernels/_gru_fast.pyx"]),
+    ("sklearn_rnn._kernels._training_fast", ["sklearn_rnn/_kernels/_training_fast.pyx"]),
 ]
 
 

@@ -54,7 +54,8 @@ from ._compat import (
     _safe_indexing,
 )
 from ._kernels._openmp_helpers import _openmp_effective_n_threads
-from ._network import CELLS, POOLINGS, RecurrentNetwork
+from ._kernels._training_fast import gather_time_major, penalize
+from ._network import CELLS, POOLINGS, RecurrentNetwork, Workspace
 from ._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 from ._validation import (
     _as_model_dtype,
@@ -135,6 +136,9 @@ def _kernel_n_threads():
 #: (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD): below it, limiting the
 #: BLAS threads (~50 us a call) is skipped.
 BLAS_SERIAL_WORK = 65536 * 4
+
+#: ``penalize``'s ranges when only the gradient norm is wanted.
+_NO_RANGES = np.empty((0, 2), dtype=np.intp)
 
 #: Sequences per chunk in predict/transform (see ``BaseRecurrent._chunked``
 #: for the working-memory bound this gives).
@@ -378,29 +382,30 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
             bidirectional=self.bidirectional,
             pooling=head,
         )
-        if first_pass:
-            self._random_state = check_random_state(self.random_state)
-            with _blas_single_threaded():  # the orthogonal init runs QRs
+        # BLAS on one thread for the orthogonal init's QRs and the kernels.
+        with _blas_single_threaded():
+            if first_pass:
+                self._random_state = check_random_state(self.random_state)
                 self._initialize(net, loss, X.dtype)
-        elif net.config != self._net.config:
-            raise ValueError(
-                "warm_start and partial_fit continue the fitted model, whose "
-                "hidden_layer_sizes, cell, activation, bidirectional, pooling "
-                "and outputs are fixed; these changed since the last fit. Fit "
-                "from scratch instead (warm_start=False)."
-            )
-        elif not self._theta.flags.writeable:  # joblib.load(..., mmap_mode="r")
-            self._theta = self._theta.copy()
-            self._set_param_views()
-            if hasattr(self, "_optimizer"):  # its moments are memory-mapped too
-                for name, value in list(vars(self._optimizer).items()):
-                    if isinstance(value, np.ndarray) and not value.flags.writeable:
-                        setattr(self._optimizer, name, value.copy())
-        self._n_threads = _kernel_n_threads()
-        # Overflow is detected after each mini-batch and reported by
-        # _fit_stochastic; NumPy's own warnings would only add noise.
-        with _blas_single_threaded(), np.errstate(over="ignore", invalid="ignore"):
-            self._fit_stochastic(X, lengths, Y, y, sample_weight, incremental)
+            elif net.config != self._net.config:
+                raise ValueError(
+                    "warm_start and partial_fit continue the fitted model, whose "
+                    "hidden_layer_sizes, cell, activation, bidirectional, pooling "
+                    "and outputs are fixed; these changed since the last fit. Fit "
+                    "from scratch instead (warm_start=False)."
+                )
+            elif not self._theta.flags.writeable:  # joblib.load(..., mmap_mode="r")
+                self._theta = self._theta.copy()
+                self._set_param_views()
+                if hasattr(self, "_optimizer"):  # its moments are memory-mapped too
+                    for name, value in list(vars(self._optimizer).items()):
+                        if isinstance(value, np.ndarray) and not value.flags.writeable:
+                            setattr(self._optimizer, name, value.copy())
+            self._n_threads = _kernel_n_threads()
+            # Overflow is detected after each mini-batch and reported by
+            # _fit_stochastic; NumPy's own warnings would only add noise.
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._fit_stochastic(X, lengths, Y, y, sample_weight, incremental)
         if not np.isfinite(self._theta).all():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may "
@@ -461,7 +466,7 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
             raise ValueError("partial_fit does not support early_stopping=True")
 
         n_samples = X.shape[0]
-        idx_train = np.arange(n_samples)
+        idx_train = np.arange(n_samples, dtype=np.intp)
         if self.early_stopping:
             stratify = (
                 y
@@ -498,17 +503,18 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_train))
 
-        # Time-major copy of the training sequences: a mini-batch is then one
-        # np.take along axis 1, already in the kernels' layout.
-        X_tm = np.ascontiguousarray(X[idx_train].transpose(1, 0, 2))
+        # Mini-batches are gathered from X (and per-step Y) straight into the
+        # kernels' time-major layout: no transposed copy of the training set.
+        X = np.ascontiguousarray(X)
+        per_step_Y = Y is not None and Y.ndim == 3
+        if per_step_Y:
+            Y = np.ascontiguousarray(Y)
         L_train = lengths[idx_train]
-        if Y is None or Y.ndim == 2:
-            Y_train = None if Y is None else Y[idx_train]
-        else:  # per-step targets, time-major like X
-            Y_train = np.ascontiguousarray(Y[idx_train].transpose(1, 0, 2))
+        Y_train = None if Y is None or per_step_Y else Y[idx_train]
         sw_train = None if sample_weight is None else sample_weight[idx_train]
         theta = self._theta
         grad = np.empty_like(theta)
+        workspace = Workspace(theta.dtype)
         order = np.arange(n_train)
         # Weights to fall back on: those of the last finished epoch (kept on
         # KeyboardInterrupt) and of the finished epoch with the lowest loss
@@ -529,17 +535,20 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                 for start in range(0, n_train, batch_size):
                     batch = order[start : start + batch_size]
                     Lb = L_train[batch]
-                    Xb = np.take(X_tm[: Lb.max()], batch, axis=1)
-                    if Y_train is None or Y_train.ndim == 2:
-                        Yb = None if Y_train is None else Y_train[batch]
+                    rows = idx_train[batch]  # rows of X
+                    Xb = workspace.empty("X", (Lb.max(), rows.shape[0], X.shape[2]))
+                    gather_time_major(X, rows, Xb)
+                    if per_step_Y:
+                        Yb = np.empty((Lb.max(), rows.shape[0], Y.shape[2]), Y.dtype)
+                        gather_time_major(Y, rows, Yb)
                     else:
-                        Yb = np.take(Y_train[: Lb.max()], batch, axis=1)
+                        Yb = None if Y_train is None else Y_train[batch]
                     swb = None if sw_train is None else sw_train[batch]
-                    batch_loss = self._loss_grad(theta, grad, Xb, Lb, Yb, swb)
+                    batch_loss = self._loss_grad(theta, grad, Xb, Lb, Yb, swb, workspace)
                     accumulated_loss += batch_loss * batch.shape[0]
                     if not math.isfinite(accumulated_loss):
                         break
-                    self._optimizer.update_params(theta, grad)
+                    self._optimizer.update_params(theta, grad, self._n_threads)
 
                 if not (math.isfinite(accumulated_loss) and np.isfinite(theta).all()):
                     theta[...] = best_theta
@@ -631,12 +640,15 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
     def _is_single_output_classification(self):
         return False
 
-    def _loss_grad(self, theta, grad, X, lengths, Y, sample_weight):
-        """Loss of one time-major mini-batch; fills ``grad`` in place."""
+    def _loss_grad(self, theta, grad, X, lengths, Y, sample_weight, buffers=None):
+        """Loss of one time-major mini-batch; fills ``grad`` in place.
+
+        ``buffers``: the fit's :class:`Workspace` (fresh arrays if None).
+        """
         net = self._net
         Z, cache = net.forward(
             theta, X, lengths, self._n_threads, dropout=self.dropout,
-            random_state=self._random_state,
+            random_state=self._random_state, buffers=buffers,
         )  # fmt: skip
         if Y is None:
             loss, dZ = _next_step_loss(Z, X, lengths, sample_weight)
@@ -647,21 +659,21 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
             loss, dZ = LOSS_FUNCTIONS[self._loss](Z, Y, sample_weight)
         net.backward(theta, cache, dZ, grad, self._n_threads,
                      bptt_steps=self.bptt_steps or 0)  # fmt: skip
-        # L2 penalty on the weights (not the biases), scaled like MLP's.
+        # L2 penalty on the weights (not the biases), scaled like MLP's, and
+        # the gradient norm for clipping: one compiled pass over theta.
         sw_sum = X.shape[1] if sample_weight is None else float(sample_weight.sum())
-        if self.alpha > 0 and sw_sum > 0:
-            scale = self.alpha / sw_sum
+        scale = self.alpha / sw_sum if self.alpha > 0 and sw_sum > 0 else 0.0
+        if scale > 0 or self.clip_norm is not None:
             # A diverging fit overflows here first; it is reported as the
             # ValueError about non-finite weights after the epoch.
-            with np.errstate(over="ignore", invalid="ignore"):
-                for sl in net.penalized:
-                    w = theta[sl]
-                    loss += 0.5 * scale * float(w @ w)
-                    grad[sl] += scale * w
-        if self.clip_norm is not None:
-            norm = float(np.linalg.norm(grad))
-            if norm > self.clip_norm:
-                grad *= self.clip_norm / norm
+            weight_sq, grad_sq = penalize(
+                theta, grad, net.penalized_ranges if scale > 0 else _NO_RANGES,
+                scale, self._n_threads,
+            )  # fmt: skip
+            loss += 0.5 * scale * weight_sq
+            norm = math.sqrt(grad_sq)
+            if self.clip_norm is not None and norm > self.clip_norm:
+                grad *= grad.dtype.type(self.clip_norm / norm)
         return loss
 
     def _update_no_improvement_count(self, val):
@@ -768,7 +780,7 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                 )
         else:
             self._check_known_labels(y)
-        Y = self._label_binarizer.transform(y).astype(dtype)
+        Y = _binarize(self._label_binarizer, y, dtype)
         loss = (
             "log_loss" if self._label_binarizer.y_type_ == "multiclass" else "binary_log_loss"
         )
@@ -865,6 +877,24 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.three_d_array = True
         tags.input_tags.sparse = False
         return tags
+
+
+def _binarize(label_binarizer, y, dtype):
+    """``label_binarizer.transform(y)`` as ``dtype``, for labels it knows.
+
+    Binary and multiclass labels are one-hot encoded here (LabelBinarizer's
+    input checks cost ~2 ms a call, as much as an epoch of a small fit);
+    multilabel indicators go through the binarizer.
+    """
+    y_type = label_binarizer.y_type_
+    if y_type not in ("binary", "multiclass") or np.ndim(y) != 1:
+        return label_binarizer.transform(y).astype(dtype)
+    codes = np.searchsorted(label_binarizer.classes_, y)
+    if y_type == "binary":
+        return (codes == 1).astype(dtype)[:, None]
+    Y = np.zeros((codes.shape[0], label_binarizer.classes_.shape[0]), dtype=dtype)
+    Y[np.arange(codes.shape[0]), codes] = 1
+    return Y
 
 
 def _raise_overflow(X, res, start):

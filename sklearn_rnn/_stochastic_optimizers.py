@@ -2,11 +2,13 @@
 
 Same rules and names as scikit-learn's MLP optimizers (``update_params``,
 ``iteration_ends``, ``trigger_stopping``), but the parameters and gradients
-are single contiguous arrays, so an update is a few vectorised passes with
-no per-layer Python and no temporaries beyond one work array.
+are single contiguous arrays: Adam's update is one compiled OpenMP pass
+(``_kernels._training_fast.adam_step``), SGD's a few NumPy passes.
 """
 
 import numpy as np
+
+from ._kernels._training_fast import adam_step
 
 
 class BaseOptimizer:
@@ -22,8 +24,12 @@ class BaseOptimizer:
         self.learning_rate_init = learning_rate_init
         self.learning_rate = float(learning_rate_init)
 
-    def update_params(self, params, grads):
-        """Update ``params`` in place from ``grads`` (same shape and dtype)."""
+    def update_params(self, params, grads, n_threads=1):
+        """Update ``params`` in place from ``grads``.
+
+        ``grads`` has the shape and dtype of ``params``; ``n_threads`` is the
+        OpenMP budget of a compiled update.
+        """
         raise NotImplementedError
 
     def iteration_ends(self, time_step):
@@ -84,7 +90,7 @@ class SGDOptimizer(BaseOptimizer):
             print(msg + " Setting learning rate to %f" % self.learning_rate)
         return False
 
-    def update_params(self, params, grads):
+    def update_params(self, params, grads, n_threads=1):
         v = self.velocity
         v *= self.momentum
         v -= self.learning_rate * grads
@@ -115,32 +121,16 @@ class AdamOptimizer(BaseOptimizer):
         self.t = 0
         self.ms = np.zeros_like(params)
         self.vs = np.zeros_like(params)
-        self._work = np.empty_like(params)
 
-    def update_params(self, params, grads):
+    def update_params(self, params, grads, n_threads=1):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        self.ms *= b1
-        self.ms += (1 - b1) * grads
-        np.multiply(grads, grads, out=self._work)
-        self.vs *= b2
-        self._work *= 1 - b2
-        self.vs += self._work
         self.learning_rate = float(
             self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         )
-        np.sqrt(self.vs, out=self._work)
-        self._work += self.epsilon
-        np.divide(self.ms, self._work, out=self._work)
-        self._work *= self.learning_rate
-        params -= self._work
-
-    def __getstate__(self):
-        # _work is scratch space: leave it out of pickles of fitted models.
-        state = self.__dict__.copy()
-        del state["_work"]
-        return state
+        adam_step(params, grads, self.ms, self.vs, self.learning_rate, b1, b2,
+                  self.epsilon, n_threads)  # fmt: skip
 
     def __setstate__(self, state):
+        state.pop("_work", None)  # scratch array of pickles from 0.1.0.dev0
         self.__dict__.update(state)
-        self._work = np.empty_like(self.ms)

@@ -7,11 +7,12 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_rnn._kernels import _rnn_fast
 from sklearn_rnn._kernels._cython_blas import BLAS_Trans, _gemm_memview
-from sklearn_rnn._network import RecurrentNetwork
 from sklearn_rnn._kernels._openmp_helpers import (
     _openmp_effective_n_threads,
     _openmp_parallelism_enabled,
 )
+from sklearn_rnn._kernels._training_fast import adam_step, gather_time_major, penalize
+from sklearn_rnn._network import RecurrentNetwork
 
 NoTrans, Trans = BLAS_Trans.NoTrans, BLAS_Trans.Trans
 ACT = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0)}
@@ -132,3 +133,69 @@ def test_openmp_effective_n_threads():
     assert _openmp_effective_n_threads(1) == 1
     with pytest.raises(ValueError, match="n_threads = 0"):
         _openmp_effective_n_threads(0)
+
+
+# ----------------------------------------------------------------------
+# The per-mini-batch helpers (_training_fast)
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gather_time_major(dtype):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(9, 7, 3)).astype(dtype)
+    rows = np.array([4, 0, 8, 4], dtype=np.intp)
+    out = np.full((5, 4, 3), np.nan, dtype=dtype)
+    gather_time_major(X, rows, out)
+    assert_array_equal(out, X[rows, :5].transpose(1, 0, 2))
+    with pytest.raises(IndexError, match="out of range"):
+        gather_time_major(X, np.array([9], dtype=np.intp), np.empty((5, 1, 3), dtype))
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        gather_time_major(X, rows, np.empty((8, 4, 3), dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [0, 5, 40_000])
+def test_penalize_matches_numpy(dtype, size):
+    rng = np.random.RandomState(0)
+    theta = rng.normal(size=size).astype(dtype)
+    grad = rng.normal(size=size).astype(dtype)
+    cuts = sorted(rng.randint(0, size + 1, 4))
+    ranges = np.array([cuts[:2], cuts[2:]], dtype=np.intp)
+    expected = grad.copy()
+    mask = np.zeros(size, dtype=bool)
+    for start, stop in ranges:
+        expected[start:stop] += dtype(0.01) * theta[start:stop]
+        mask[start:stop] = True
+    results = []
+    for n_threads in (1, 2):
+        g = grad.copy()
+        weight_sq, grad_sq = penalize(theta, g, ranges, 0.01, n_threads)
+        assert_allclose(g, expected, rtol=1e-6)
+        assert_allclose(weight_sq, np.sum(theta[mask].astype(float) ** 2), rtol=1e-10)
+        assert_allclose(grad_sq, np.sum(g.astype(float) ** 2), rtol=1e-10)
+        results.append((g, weight_sq, grad_sq))
+    # the block-wise sums do not depend on the thread count
+    assert_array_equal(results[0][0], results[1][0])
+    assert results[0][1:] == results[1][1:]
+    with pytest.raises(ValueError, match="out of bounds"):
+        penalize(theta, grad.copy(), np.array([[0, size + 1]], dtype=np.intp), 0.1, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_step_matches_numpy(dtype):
+    rng = np.random.RandomState(0)
+    theta, grad, ms = (rng.normal(size=70_000).astype(dtype) for _ in range(3))
+    vs = rng.uniform(size=70_000).astype(dtype)
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    ms_ref = b1 * ms + (1 - b1) * grad
+    vs_ref = b2 * vs + (1 - b2) * grad * grad
+    theta_ref = theta - lr * ms_ref / (np.sqrt(vs_ref) + eps)
+    results = []
+    for n_threads in (1, 2):
+        t, m, v = theta.copy(), ms.copy(), vs.copy()
+        adam_step(t, grad, m, v, lr, b1, b2, eps, n_threads)
+        rtol = 1e-5 if dtype == np.float32 else 1e-12
+        assert_allclose(m, ms_ref, rtol=rtol, atol=rtol)
+        assert_allclose(v, vs_ref, rtol=rtol, atol=rtol)
+        assert_allclose(t, theta_ref, rtol=rtol, atol=rtol)
+        results.append(t)
+    assert_array_equal(results[0], results[1])

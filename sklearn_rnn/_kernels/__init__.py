@@ -10,5 +10,7 @@ Modules:
 * ``_recurrent_common``: the sweep, truncation and weight-gradient GEMMs
   shared by the cells;
 * ``_rnn_fast``, ``_lstm_fast``, ``_gru_fast``: forward pass and
-  backpropagation through time of the vanilla (Elman), LSTM and GRU cells.
+  backpropagation through time of the vanilla (Elman), LSTM and GRU cells;
+* ``_training_fast``: the per-mini-batch work around them (time-major batch
+  assembly, L2 penalty and gradient norm, Adam's step).
 """
