@@ -699,7 +699,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
     # Inference
     # ------------------------------------------------------------------
     def _check_predict_input(self, X):
-        check_is_fitted(self)
+        if not hasattr(self, "_theta"):  # cheaper than sklearn's attribute scan
+            check_is_fitted(self)
         X, lengths = check_sequences(self, X, reset=False, nan_padding=self.nan_padding)
         return _as_model_dtype(X, self._theta.dtype, "X"), lengths
 
@@ -721,23 +722,35 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         overflowed: ValueError rather than NaN predictions.
         """
         n_threads = _kernel_n_threads()
-        out = []
-        small = X.shape[0] * X.shape[1] * self._net.blas_weight_size < BLAS_SERIAL_WORK
+        n, T = X.shape[:2]
+        small = n * T * self._net.blas_weight_size < BLAS_SERIAL_WORK
         blas_limit = contextlib.nullcontext() if small else _blas_single_threaded()
         with blas_limit, np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, X.shape[0], PREDICT_CHUNK):
-                stop = start + PREDICT_CHUNK
-                Lc = lengths[start:stop]
-                Xc = np.ascontiguousarray(X[start:stop, : Lc.max()].transpose(1, 0, 2))
-                res = fn(Xc, Lc, n_threads)
-                if not np.isfinite(res).all():
-                    _raise_overflow(X, res, start)
-                if res.ndim == 3:
-                    res = res.transpose(1, 0, 2)
-                    pad = X.shape[1] - res.shape[1]
-                    res = np.pad(res, ((0, 0), (0, pad), (0, 0))) if pad else res
-                out.append(res)
-        return np.ascontiguousarray(np.concatenate(out, axis=0))
+            if n <= PREDICT_CHUNK:  # no slicing and no concatenation
+                return self._run_chunk(fn, X, lengths, n_threads, 0)
+            out = [
+                self._run_chunk(fn, X[start : start + PREDICT_CHUNK],
+                                lengths[start : start + PREDICT_CHUNK], n_threads, start)
+                for start in range(0, n, PREDICT_CHUNK)
+            ]  # fmt: skip
+        return np.concatenate(out, axis=0)
+
+    @staticmethod
+    def _run_chunk(fn, X, lengths, n_threads, start):
+        """``fn`` on sequences ``start:start + len(X)``, result batch-first."""
+        T = int(lengths.max())
+        # One sequence, (1, T, F) C-contiguous: its time-major view already is.
+        Xc = X[:, :T].transpose(1, 0, 2)
+        if not Xc.flags.c_contiguous:
+            Xc = np.ascontiguousarray(Xc)
+        res = fn(Xc, lengths, n_threads)
+        if not np.isfinite(res).all():
+            _raise_overflow(X, res, start)
+        if res.ndim == 2:
+            return res
+        res = res.transpose(1, 0, 2)
+        pad = X.shape[1] - T
+        return np.pad(res, ((0, 0), (0, pad), (0, 0))) if pad else np.ascontiguousarray(res)
 
     def _raw_output(self, X, lengths):
         """Raw outputs of the output layer (logits or values), batch-first:
@@ -898,14 +911,15 @@ def _binarize(label_binarizer, y, dtype):
 
 
 def _raise_overflow(X, res, start):
-    """ValueError for non-finite network outputs on chunk ``start:``."""
+    """ValueError for non-finite outputs ``res`` of the chunk ``X`` (the
+    sequences from ``start``)."""
     finite = np.isfinite(res)
     # per-step results (T, B, K) are still time-major here
     ok = finite.all(axis=(0, 2)) if res.ndim == 3 else finite.all(axis=1)
-    i = start + int(np.flatnonzero(~ok)[0])
+    j = int(np.flatnonzero(~ok)[0])
     raise ValueError(
-        f"The network's output for sequence X[{i}] is not finite: its values "
-        f"(largest magnitude {float(np.abs(X[i]).max()):.3g}) overflow the model. "
+        f"The network's output for sequence X[{start + j}] is not finite: its values "
+        f"(largest magnitude {float(np.abs(X[j]).max()):.3g}) overflow the model. "
         "Scale the input (e.g. with SequenceScaler)."
     )
 

@@ -329,6 +329,48 @@ SKRNN_DEFINE_GEMM_EDGE(float, f32, SKRNN_SIMD_FN)
 SKRNN_DEFINE_GEMM_EDGE(double, f64, SKRNN_SIMD_FN)
 
 #ifdef SKRNN_HAVE_VECTORS
+/* One row (the rows left over by the 4-row blocks; the whole product when
+ * one sequence is predicted): panels of 8 vectors of columns with the
+ * accumulators in registers, per p 8 loads of B, 1 broadcast of A and 8
+ * multiply-adds. A row has no other parallelism (the sum over p is
+ * sequential), so it takes 8 independent accumulators to hide the latency
+ * of the multiply-adds; the edge loop instead loads and stores C at every
+ * p, which made a single sequence's step product 2-3x slower. Leftover
+ * columns go one vector at a time, then through the edge loop. */
+#define SKRNN_ROW_PANEL(T, V, VU, NV)                                                   \
+    for (; j0 + NV * L <= n; j0 += NV * L) {                                   \
+        V acc[NV];                                                             \
+        int v;                                                                 \
+        for (v = 0; v < NV; v++)                                               \
+            acc[v] = beta != 0 ? *(const VU *)(c + j0 + v * L) : z;            \
+        for (p = 0; p < k; p++) {                                              \
+            const T *b = B + (size_t)p * n + j0;                               \
+            V x = z + a[p];                                                    \
+            for (v = 0; v < NV; v++)                                           \
+                acc[v] += x * *(const VU *)(b + v * L);                        \
+        }                                                                      \
+        for (v = 0; v < NV; v++)                                               \
+            *(VU *)(c + j0 + v * L) = acc[v];                                  \
+    }
+#define SKRNN_DEFINE_GEMM_ROW(T, S, V, VU, ROW)                                \
+ROW void skrnn_step_gemm_row_##S(                                              \
+    int n, int k, const T *SKRNN_RESTRICT a, const T *SKRNN_RESTRICT B,        \
+    T beta, T *SKRNN_RESTRICT c)                                               \
+{                                                                              \
+    enum { L = sizeof(V) / sizeof(T) };                                        \
+    int j0 = 0, p;                                                             \
+    V z = {0};                                                                 \
+    SKRNN_ROW_PANEL(T, V, VU, 8)                                                       \
+    SKRNN_ROW_PANEL(T, V, VU, 1)                                                       \
+    if (j0 < n)                                                                \
+        skrnn_step_gemm_edge_##S(1, j0, n, k, a, 0, B, n, beta, c, 0);         \
+}
+
+SKRNN_DEFINE_GEMM_ROW(float, f32, skrnn_vf32, skrnn_vf32_u, SKRNN_SIMD_FN)
+SKRNN_DEFINE_GEMM_ROW(double, f64, skrnn_vf64, skrnn_vf64_u, SKRNN_SIMD_FN)
+#undef SKRNN_DEFINE_GEMM_ROW
+#undef SKRNN_ROW_PANEL
+
 /* Blocks of 4 rows x 2 vectors of columns (8 accumulator registers) run p
  * over k with the accumulators in registers: per p, 2 loads of B, 4
  * broadcasts of A and 8 multiply-adds. */
@@ -375,9 +417,9 @@ ROW void skrnn_step_gemm_##S(                                                  \
     }                                                                          \
     if (nb < n)                                                                \
         skrnn_step_gemm_edge_##S(m4, nb, n, k, A, lda, B, n, beta, C, ldc);    \
-    if (m4 < m)                                                                \
-        skrnn_step_gemm_edge_##S(m - m4, 0, n, k, A + (size_t)m4 * lda, lda,   \
-                                 B, n, beta, C + (size_t)m4 * ldc, ldc);       \
+    for (i = m4; i < m; i++)                                                   \
+        skrnn_step_gemm_row_##S(n, k, A + (size_t)i * lda, B, beta,            \
+                                C + (size_t)i * ldc);                          \
 }
 
 SKRNN_DEFINE_GEMM(float, f32, skrnn_vf32, skrnn_vf32_u, SKRNN_SIMD_FN)
