@@ -126,9 +126,11 @@ class build_ext_openmp(build_ext):
         else:
             # -fno-trapping-math lets gcc turn the clamps of the float32
             # exp/tanh into min/max instructions, so the gate loops
-            # vectorise; results are unchanged (no reassociation, unlike
-            # -ffast-math), only floating-point exception flags are.
-            opt = ["-O3", "-fno-strict-aliasing", "-fno-trapping-math"]
+            # vectorise; -fno-math-errno lets it vectorise sqrt (Adam's
+            # step: 11 ns an element without it). Results are unchanged (no
+            # reassociation, unlike -ffast-math), only floating-point
+            # exception flags and errno are.
+            opt = ["-O3", "-fno-strict-aliasing", "-fno-trapping-math", "-fno-math-errno"]
             if not _env_flag("SKLEARN_RNN_DEBUG_SYMBOLS"):
                 opt.append("-g0")
         strip = [] if _env_flag("SKLEARN_RNN_DEBUG_SYMBOLS") else get_strip_flags(ctype)

@@ -1,5 +1,6 @@
 /* Element-wise gate math of the three cells, one row (one sequence, one
- * step) at a time, for float32 and float64.
+ * step) at a time, for float32 and float64; the per-step recurrent product;
+ * Adam's element-wise step.
  *
  * Why C and not Cython: these loops are most of the non-GEMM time, and they
  * only vectorise when the compiler knows the row pointers do not alias
@@ -435,6 +436,31 @@ SKRNN_DEFINE_GEMM(double, f64, skrnn_vf64, skrnn_vf64_u, SKRNN_SIMD_FN)
 
 SKRNN_DEFINE_ROWS(float, f32, SKRNN_SIMD_FN)
 SKRNN_DEFINE_ROWS(double, f64, SKRNN_SIMD_FN)
+
+/* Adam's step on n parameters (scikit-learn's formulation; lr carries the
+ * bias corrections). Here rather than in Cython for the same reasons as the
+ * gate rows: without restrict and plain pointers the loop stayed scalar, at
+ * 4-11 ns an element. */
+#define SKRNN_DEFINE_ADAM(T, S, SQRT, ROW)                                     \
+ROW void skrnn_adam_##S(                                                       \
+    ptrdiff_t n, T *SKRNN_RESTRICT theta, const T *SKRNN_RESTRICT grad,        \
+    T *SKRNN_RESTRICT ms, T *SKRNN_RESTRICT vs, T lr, T b1, T b2, T eps)       \
+{                                                                              \
+    const T a1 = 1 - b1, a2 = 1 - b2;                                          \
+    ptrdiff_t i;                                                               \
+    for (i = 0; i < n; i++) {                                                  \
+        T g = grad[i];                                                         \
+        T m = b1 * ms[i] + a1 * g;                                             \
+        T v = b2 * vs[i] + a2 * (g * g);                                       \
+        ms[i] = m;                                                             \
+        vs[i] = v;                                                             \
+        theta[i] -= lr * (m / (SQRT(v) + eps));                                \
+    }                                                                          \
+}
+
+SKRNN_DEFINE_ADAM(float, f32, sqrtf, SKRNN_SIMD_FN)
+SKRNN_DEFINE_ADAM(double, f64, sqrt, SKRNN_SIMD_FN)
+#undef SKRNN_DEFINE_ADAM
 
 #undef SKRNN_DEFINE_ROWS
 

@@ -18,10 +18,10 @@ Design:
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
+from ._gate_math cimport skrnn_adam_f32, skrnn_adam_f64
 from ._recurrent_common cimport _threads_for
 
 
@@ -158,19 +158,24 @@ def adam_step(
         vs = beta_2 vs + (1 - beta_2) grad ** 2
         theta -= learning_rate * ms / (sqrt(vs) + epsilon)
 
-    ``learning_rate`` already carries the bias corrections.
+    ``learning_rate`` already carries the bias corrections. The loop is C
+    (``skrnn_adam`` in ``_gate_math.h``), over blocks of ``BLOCK`` elements
+    on the OpenMP threads.
     """
-    cdef Py_ssize_t P = theta.shape[0], j
-    cdef floating lr = <floating> learning_rate
-    cdef floating b1 = <floating> beta_1, b2 = <floating> beta_2
-    cdef floating a1 = <floating> (1 - beta_1), a2 = <floating> (1 - beta_2)
-    cdef floating eps = <floating> epsilon, g
-    cdef int nt = _threads_for(<double> P * 8, <int> _n_blocks(P), n_threads)
+    cdef Py_ssize_t P = theta.shape[0], nb = _n_blocks(P), i, lo
+    cdef int nt = _threads_for(<double> P * 8, <int> nb, n_threads)
     if grad.shape[0] != P or ms.shape[0] != P or vs.shape[0] != P:
         raise ValueError("adam_step: arrays differ in size")
+    if P == 0:
+        return
     with nogil:
-        for j in prange(P, num_threads=nt, schedule="static"):
-            g = grad[j]
-            ms[j] = b1 * ms[j] + a1 * g
-            vs[j] = b2 * vs[j] + a2 * (g * g)
-            theta[j] -= lr * (ms[j] / (sqrt(vs[j]) + eps))
+        for i in prange(nb, num_threads=nt, schedule="static"):
+            lo = i * BLOCK
+            if floating is float:
+                skrnn_adam_f32(min(<Py_ssize_t> BLOCK, P - lo), &theta[lo], &grad[lo],
+                               &ms[lo], &vs[lo], <float> learning_rate,
+                               <float> beta_1, <float> beta_2, <float> epsilon)
+            else:
+                skrnn_adam_f64(min(<Py_ssize_t> BLOCK, P - lo), &theta[lo], &grad[lo],
+                               &ms[lo], &vs[lo], learning_rate, beta_1, beta_2,
+                               epsilon)
