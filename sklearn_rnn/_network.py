@@ -43,18 +43,36 @@ class Workspace:
     flushes made the NumPy work around the kernels 5x slower (rnn, medium
     config: 55 ms of a 345 ms epoch). A view is valid until the next
     request for the same key, i.e. the next mini-batch.
+
+    ``zeros(key, shape)`` is a zero-filled view; a user that gives the
+    buffer back zeroed (``zeroed(key, n)``: its first n elements are 0)
+    saves the next user the fill: pooling='last' writes one step of its
+    (T, B, H) gradient buffer, so it clears that step instead of filling
+    the whole buffer every mini-batch.
     """
 
     def __init__(self, dtype):
         self.dtype = dtype
         self._buffers = {}
+        self._zero_extent = {}
 
     def empty(self, key, shape):
         n = math.prod(shape)
         buf = self._buffers.get(key)
         if buf is None or buf.shape[0] < n:
             buf = self._buffers[key] = np.empty(n, dtype=self.dtype)
+        self._zero_extent.pop(key, None)
         return buf[:n].reshape(shape)
+
+    def zeros(self, key, shape):
+        known_zero = self._zero_extent.get(key, 0)
+        view = self.empty(key, shape)
+        if view.size > known_zero:
+            view.fill(0)
+        return view
+
+    def zeroed(self, key, n):
+        self._zero_extent[key] = n
 
 
 def _empty(buffers, key, shape, dtype):
@@ -65,6 +83,13 @@ def _empty(buffers, key, shape, dtype):
     if buffers is None:
         return np.empty(shape, dtype=dtype)
     return buffers.empty(key, shape)
+
+
+def _zeros(buffers, key, shape, dtype):
+    """``np.zeros``, or the workspace's buffer ``key`` filled with zeros."""
+    if buffers is None:
+        return np.zeros(shape, dtype=dtype)
+    return buffers.zeros(key, shape)
 
 
 class _RNNCell:
@@ -413,8 +438,10 @@ class RecurrentNetwork:
         T = top.shape[0]
         if self.pooling == "sequence":
             return np.ascontiguousarray(dfeatures.reshape(top.shape))
-        delta = _empty(buffers, "delta", top.shape, top.dtype)
-        delta.fill(0)
+        if self.pooling == "mean":  # every element is written
+            delta = _empty(buffers, "delta", top.shape, top.dtype)
+        else:
+            delta = _zeros(buffers, "delta", top.shape, top.dtype)
         if self.pooling == "last":
             H = self.hidden_sizes[-1]
             delta[T - 1, :, :H] = dfeatures[:, :H]
@@ -439,7 +466,7 @@ class RecurrentNetwork:
         np.matmul(features.reshape(-1, features.shape[-1]).T, dZ2, out=gcoef)
         np.sum(dZ2, axis=0, out=gintercept)
         buffers = cache["buffers"]
-        delta = self._unpool(dZ2 @ coef.T, outputs[-1], lengths, buffers)
+        delta = top_delta = self._unpool(dZ2 @ coef.T, outputs[-1], lengths, buffers)
         cell = CELLS[self.cell]
         act = _rnn_fast.ACTIVATIONS[self.activation]
         for i in range(len(layers) - 1, -1, -1):
@@ -457,6 +484,12 @@ class RecurrentNetwork:
             if i > 0:
                 mask = cache["masks"][i - 1]
                 delta = grad_x if mask is None else grad_x * mask
+        if buffers is not None and self.pooling == "last":
+            # Only the steps _unpool wrote are non-zero: clear them and give
+            # the buffer back zeroed (the kernels do not write to it).
+            top_delta[-1] = 0
+            top_delta[0] = 0
+            buffers.zeroed("delta", top_delta.size)
         return grad
 
 

@@ -1143,3 +1143,33 @@ def test_early_stopping_with_per_step_labels(Est):
     est.fit(seqs, y)
     assert len(est.validation_scores_) == est.n_iter_
     assert 0 <= est.best_validation_score_ <= 1
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_workspace_reuse_equals_fresh_buffers(cell, pooling, bidirectional):
+    """fit reuses one Workspace for every mini-batch (and gives the 'last'
+    pooling gradient buffer back zeroed instead of refilling it): batch after
+    batch of different lengths and sizes, loss and gradient equal those
+    computed with fresh arrays."""
+    from sklearn_rnn._network import Workspace
+
+    clf = RNNClassifier(hidden_layer_sizes=(5, 4), cell=cell, pooling=pooling,
+                        bidirectional=bidirectional, dropout=0.0, max_iter=1,
+                        random_state=0).fit(ragged(LENGTHS, seed=2),
+                                            [0, 1, 2, 1])  # fmt: skip
+    randomize_weights(clf, seed=4)
+    workspace = Workspace(clf._theta.dtype)
+    # T=2, B=5 then T=3, B=3: the second batch fits in the buffer the first
+    # gave back, and the first's last step lies under the second's step 1.
+    batches = [(2, 2, 2, 2, 2), (3, 3, 3), (7, 3, 5, 2), (2, 4), (9, 9, 1), (3, 5, 2, 6)]
+    for step, lengths in enumerate(batches):
+        seqs = ragged(list(lengths), seed=10 + step)
+        X, L = pad_time_major(seqs)
+        Y = np.eye(3)[np.arange(len(seqs)) % 3]
+        g_ws, g_fresh = np.full_like(clf._theta, np.nan), np.full_like(clf._theta, np.nan)
+        loss_ws = clf._loss_grad(clf._theta, g_ws, X, L, Y, None, workspace)
+        loss_fresh = clf._loss_grad(clf._theta, g_fresh, X, L, Y, None)
+        assert loss_ws == loss_fresh
+        np.testing.assert_array_equal(g_ws, g_fresh)
