@@ -290,6 +290,11 @@ class RecurrentNetwork:
         views[id(theta)] = (theta, result)
         return result
 
+    def forget_views(self):
+        """Drop the cached views and with them the arrays they reference
+        (after fit: its gradient array)."""
+        self.__dict__.pop("_views", None)
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_views", None)  # a cache, and it references the arrays

@@ -382,6 +382,9 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
             bidirectional=self.bidirectional,
             pooling=head,
         )
+        # Read before the BLAS limit: with an OpenMP-threaded BLAS sharing our
+        # libgomp, limiting BLAS would also limit omp_get_max_threads().
+        self._n_threads = _kernel_n_threads()
         # BLAS on one thread for the orthogonal init's QRs and the kernels.
         with _blas_single_threaded():
             if first_pass:
@@ -401,11 +404,11 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                     for name, value in list(vars(self._optimizer).items()):
                         if isinstance(value, np.ndarray) and not value.flags.writeable:
                             setattr(self._optimizer, name, value.copy())
-            self._n_threads = _kernel_n_threads()
             # Overflow is detected after each mini-batch and reported by
             # _fit_stochastic; NumPy's own warnings would only add noise.
             with np.errstate(over="ignore", invalid="ignore"):
                 self._fit_stochastic(X, lengths, Y, y, sample_weight, incremental)
+        self._net.forget_views()
         if not np.isfinite(self._theta).all():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may "
@@ -539,7 +542,7 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                     Xb = workspace.empty("X", (Lb.max(), rows.shape[0], X.shape[2]))
                     gather_time_major(X, rows, Xb)
                     if per_step_Y:
-                        Yb = np.empty((Lb.max(), rows.shape[0], Y.shape[2]), Y.dtype)
+                        Yb = workspace.empty("Y", (Lb.max(), rows.shape[0], Y.shape[2]))
                         gather_time_major(Y, rows, Yb)
                     else:
                         Yb = None if Y_train is None else Y_train[batch]
@@ -747,7 +750,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         if not np.isfinite(res).all():
             _raise_overflow(X, res, start)
         if res.ndim == 2:
-            return res
+            # a view (pooling='last') would keep the (T, B, H) states alive
+            return res if res.base is None else res.copy()
         res = res.transpose(1, 0, 2)
         pad = X.shape[1] - T
         return np.pad(res, ((0, 0), (0, pad), (0, 0))) if pad else np.ascontiguousarray(res)

@@ -1002,3 +1002,18 @@ def test_grid_search_with_multiprocessing_start_methods():
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--battery"]:
     _battery_main(sys.argv[2])
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+def test_outputs_do_not_keep_the_network_buffers_alive(pooling):
+    """transform/predict return arrays of their own: a view of the top
+    layer's (T, B, H) states (pooling='last') would keep them in memory."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(6, 40, 3))
+    y = np.arange(6) % 2
+    clf = RNNClassifier(hidden_layer_sizes=(8,), pooling=pooling, max_iter=2,
+                        random_state=0).fit(X, y)  # fmt: skip
+    trf = RNNTransformer(hidden_layer_sizes=(8,), pooling=pooling, max_iter=2,
+                         random_state=0).fit(X)  # fmt: skip
+    for out in (trf.transform(X), clf.predict_proba(X)):
+        assert out.base is None or out.base.nbytes <= out.nbytes

@@ -438,15 +438,16 @@ SKRNN_DEFINE_ROWS(float, f32, SKRNN_SIMD_FN)
 SKRNN_DEFINE_ROWS(double, f64, SKRNN_SIMD_FN)
 
 /* Adam's step on n parameters (scikit-learn's formulation; lr carries the
- * bias corrections). Here rather than in Cython for the same reasons as the
+ * bias corrections; a1 = 1 - b1 and a2 = 1 - b2 are rounded from double,
+ * as NumPy does, not computed in float32). Here rather than in Cython for the same reasons as the
  * gate rows: without restrict and plain pointers the loop stayed scalar, at
  * 4-11 ns an element. */
 #define SKRNN_DEFINE_ADAM(T, S, SQRT, ROW)                                     \
 ROW void skrnn_adam_##S(                                                       \
     ptrdiff_t n, T *SKRNN_RESTRICT theta, const T *SKRNN_RESTRICT grad,        \
-    T *SKRNN_RESTRICT ms, T *SKRNN_RESTRICT vs, T lr, T b1, T b2, T eps)       \
+    T *SKRNN_RESTRICT ms, T *SKRNN_RESTRICT vs, T lr, T b1, T b2, T a1, T a2,  \
+    T eps)                                                                     \
 {                                                                              \
-    const T a1 = 1 - b1, a2 = 1 - b2;                                          \
     ptrdiff_t i;                                                               \
     for (i = 0; i < n; i++) {                                                  \
         T g = grad[i];                                                         \

@@ -11,10 +11,11 @@ cdef extern from "_gate_math.h" nogil:
         SKRNN_TANH
         SKRNN_RELU
     void skrnn_adam_f32(Py_ssize_t n, float *theta, const float *grad, float *ms,
-                        float *vs, float lr, float b1, float b2, float eps)
+                        float *vs, float lr, float b1, float b2, float a1,
+                        float a2, float eps)
     void skrnn_adam_f64(Py_ssize_t n, double *theta, const double *grad,
                         double *ms, double *vs, double lr, double b1, double b2,
-                        double eps)
+                        double a1, double a2, double eps)
     void skrnn_rnn_forward_row_f32(float *h, const float *b_ih, const float *b_hh,
                                    int H, int act)
     void skrnn_rnn_forward_row_f64(double *h, const double *b_ih,

@@ -20,10 +20,11 @@ cdef enum:
     MIN_CHUNK_ROWS = 8
     MAX_CHUNKS = 16
     # The large GEMMs (input projection, weight gradients, dX) are split into
-    # at most GEMM_BLOCKS fixed blocks of GEMM_BLOCK_ROWS output rows or more
-    # (a function of the shape only), one single-threaded GEMM each, but
-    # into 2 blocks (of at least GEMM_MIN_ROWS) when that is all the rows
-    # allow, so two threads share the work. Each block repacks the whole
+    # min(GEMM_BLOCKS, max(m // GEMM_BLOCK_ROWS, min(2, m // GEMM_MIN_ROWS)))
+    # fixed blocks (at least 1) of their m output rows (a function of the
+    # shape only), one single-threaded GEMM each: blocks of 256 rows or
+    # more, but 2 smaller ones when that is all the rows allow, so that two
+    # threads share the work. Each block repacks the whole
     # right-hand operand, so blocks stay large: for the weight gradients
     # (rows = 4H, inner dimension T*B) 8 blocks of 32 rows made the backward
     # pass ~1.5x slower than 2 blocks, and 256 rows rather than 64 took

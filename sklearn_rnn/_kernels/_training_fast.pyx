@@ -174,8 +174,10 @@ def adam_step(
             if floating is float:
                 skrnn_adam_f32(min(<Py_ssize_t> BLOCK, P - lo), &theta[lo], &grad[lo],
                                &ms[lo], &vs[lo], <float> learning_rate,
-                               <float> beta_1, <float> beta_2, <float> epsilon)
+                               <float> beta_1, <float> beta_2,
+                               <float> (1 - beta_1), <float> (1 - beta_2),
+                               <float> epsilon)
             else:
                 skrnn_adam_f64(min(<Py_ssize_t> BLOCK, P - lo), &theta[lo], &grad[lo],
                                &ms[lo], &vs[lo], learning_rate, beta_1, beta_2,
-                               epsilon)
+                               1 - beta_1, 1 - beta_2, epsilon)
