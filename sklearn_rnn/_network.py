@@ -240,8 +240,16 @@ class RecurrentNetwork:
             self._entries.append((key, name, shape, slice(offset, offset + size), penalized))
             offset += size
         self.size = offset
-        #: Slices of theta that the L2 penalty applies to (weights, not biases).
-        self.penalized = [e[3] for e in self._entries if e[4]]
+        self._set_derived()
+
+    def _set_derived(self):
+        """Attributes computed once from the layout (``_entries``)."""
+        #: (start, stop) rows of the slices of theta that the L2 penalty
+        #: applies to (weights, not biases), as ``penalize`` takes them.
+        self.penalized_ranges = np.array(
+            [(sl.start, sl.stop) for _, _, _, sl, penalized in self._entries
+             if penalized], dtype=np.intp,
+        )  # fmt: skip
         #: Largest weight that BLAS multiplies (the recurrent weights are not
         #: multiplied by BLAS): a BLAS call on n rows of a batch costs at most
         #: n * blas_weight_size multiply-adds.
@@ -249,11 +257,6 @@ class RecurrentNetwork:
             int(np.prod(shape)) for _, name, shape, _, _ in self._entries
             if name in ("weight_ih", "coef")
         )  # fmt: skip
-
-    @property
-    def penalized_ranges(self):
-        """``penalized`` as (start, stop) rows of an intp array."""
-        return np.array([(sl.start, sl.stop) for sl in self.penalized], dtype=np.intp)
 
     @property
     def config(self):
@@ -299,6 +302,12 @@ class RecurrentNetwork:
         state = self.__dict__.copy()
         state.pop("_views", None)  # a cache, and it references the arrays
         return state
+
+    def __setstate__(self, state):
+        state.pop("penalized", None)  # pickles from before penalized_ranges
+        self.__dict__.update(state)
+        if "penalized_ranges" not in state or "blas_weight_size" not in state:
+            self._set_derived()
 
     def _make_views(self, theta):
         layers = [[{} for _ in range(self.n_directions)] for _ in self.hidden_sizes]

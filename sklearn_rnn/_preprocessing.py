@@ -6,6 +6,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import _fit_context
 from ._validation import (
+    _check_state_complete,
     _check_state_version,
     _is_sequence_list,
     _versioned_state,
@@ -171,14 +172,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __setstate__(self, state):
         state = _check_state_version(self, dict(state))
         if "mean_" in state:
-            missing = [
-                k for k in ("mean_", "scale_", "_n_step_features") if k not in state
-            ]
-            if missing:
-                raise ValueError(
-                    "Cannot load this SequenceScaler: the pickled model is "
-                    f"incomplete (missing {', '.join(missing)})."
-                )
+            _check_state_complete(self, state, ("mean_", "scale_", "_n_step_features"))
             n = state["_n_step_features"]
             for k in ("mean_", "scale_"):
                 if np.shape(state[k]) != (n,):

@@ -59,6 +59,7 @@ from ._network import CELLS, POOLINGS, RecurrentNetwork, Workspace
 from ._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 from ._validation import (
     _as_model_dtype,
+    _check_state_complete,
     _check_state_version,
     _theta_checksum,
     _versioned_state,
@@ -865,10 +866,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         """ValueError when an unpickled fitted state is incomplete or corrupted."""
         if "_theta" not in state and "_net" not in state:
             return  # an unfitted estimator: hyper-parameters only
+        _check_state_complete(self, state, self._fitted_state)
         what = f"Cannot load this {type(self).__name__}: the pickled model is "
-        missing = [k for k in self._fitted_state if k not in state]
-        if missing:
-            raise ValueError(what + f"incomplete (missing {', '.join(missing)}).")
         theta, net = state["_theta"], state["_net"]
         if not isinstance(net, RecurrentNetwork):
             raise ValueError(what + f"corrupted (_net is a {type(net).__name__}).")

@@ -285,6 +285,16 @@ def _versioned_state(state):
     return dict(state, _sklearn_rnn_version=__version__)
 
 
+def _check_state_complete(estimator, state, keys):
+    """ValueError naming the ``keys`` a pickled fitted state lacks."""
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise ValueError(
+            f"Cannot load this {type(estimator).__name__}: the pickled model is "
+            f"incomplete (missing {', '.join(missing)})."
+        )
+
+
 def _check_state_version(estimator, state):
     """Remove the version stamp from ``state``; warn when it is not ours.
 
