@@ -67,6 +67,46 @@ def test_forward_matches_numpy_reference(activation, reverse, dtype, rtol):
     assert_allclose(hidden, expected, rtol=rtol, atol=rtol)
 
 
+def reference_backward(W_hh, h0, hidden, delta, lengths):
+    """NumPy BPTT of a forward tanh sweep: (dL/dh0, dL/dW_hh)."""
+    carry = np.zeros_like(h0)
+    grad_weight_hh = np.zeros_like(W_hh)
+    for t in range(hidden.shape[0] - 1, -1, -1):
+        valid = (t < lengths)[:, None]
+        g = delta[t] + carry
+        dA = np.where(valid, g * (1 - hidden[t] ** 2), 0)
+        h_prev = hidden[t - 1] if t > 0 else h0
+        grad_weight_hh += dA.T @ h_prev
+        carry = np.where(valid, dA @ W_hh, g)
+    return carry, grad_weight_hh
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_step_product_every_block_shape(dtype, rtol):
+    # Hidden sizes and batch sizes that reach every branch of the packed
+    # step product (_gate_math.h): whole panels of 3 vectors, 1 and 2
+    # vector tails, scalar edge columns; 4-row blocks, leftover rows and
+    # the 3-panel single-row block (H >= 72 floats, >= 36 doubles).
+    for H in [1, 5, 8, 13, 16, 21, 24, 31, 40, 50, 72, 77]:
+        for B in [1, 3, 4, 7, 9, 13]:
+            args, lengths = make_problem(T=4, B=B, F=3, H=H, dtype=dtype, seed=H * B)
+            hidden = run_forward(args, lengths, "tanh", False, n_threads=2)
+            expected = reference_forward(*args, lengths, "tanh", False)
+            assert_allclose(hidden, expected, rtol=rtol, atol=rtol, err_msg=f"{H=} {B=}")
+
+            X, W_ih, W_hh, _, _, h0 = args
+            delta = np.random.RandomState(H + B).normal(size=hidden.shape).astype(dtype)
+            grads = [np.empty_like(a) for a in (h0, W_ih, W_hh, args[3], args[4])]
+            _rnn_fast.rnn_backward(
+                X, W_ih, W_hh, h0, lengths, hidden, 0, delta, np.empty_like(hidden),
+                grads[0], np.empty((0, 0, 0), dtype), False, *grads[1:], False,
+                _rnn_fast.ACTIVATIONS["tanh"], 0, 2,
+            )  # fmt: skip
+            grad_h0, grad_weight_hh = reference_backward(W_hh, h0, hidden, delta, lengths)
+            assert_allclose(grads[0], grad_h0, rtol=rtol, atol=rtol, err_msg=f"{H=} {B=}")
+            assert_allclose(grads[2], grad_weight_hh, rtol=rtol, atol=10 * rtol)
+
+
 def test_float32_close_to_float64():
     args64, lengths = make_problem(T=20, B=8, F=4, H=16, dtype=np.float64)
     args32 = [a.astype(np.float32) for a in args64]

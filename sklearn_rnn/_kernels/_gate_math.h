@@ -282,45 +282,70 @@ ROW void skrnn_gru_backward_row_##S(                                 \
 }
 
 /* The per-step recurrent product C = beta C + A B (row-major; A (m, k) with
- * row stride lda, B (k, n) contiguous, C (m, n) with row stride ldc, beta 0
- * or 1), for the few rows of one chunk of sequences.
+ * row stride lda, C (m, n) with row stride ldc, beta 0 or 1), for the few
+ * rows of one chunk of sequences. B is the recurrent weight (W_hh^T in the
+ * forward sweep, W_hh in the reverse sweep), packed once per kernel call by
+ * skrnn_pack into column panels (below) and then read at every step.
  *
- * Why not BLAS: OpenBLAS packs the whole B (the recurrent weights) at every
- * call, which for a chunk of 8-32 rows costs about as much as the multiply
- * (callgrind: sgemm_itcopy/incopy ~40% of the GEMM instructions), and its
- * result for a row depends on how many rows are in the call. Here every
- * C[i, j] is the sum over p in increasing order of A[i, p] B[p, j] added to
- * its start value, whatever m, n or the blocking: results do not depend on
- * how the batch is cut into chunks (nor, so, on the thread count). */
-#if defined(__GNUC__)
-/* 32-byte vectors (one AVX register, two SSE registers in the baseline
- * clone); the aligned(sizeof(T)) twins load and store unaligned data. */
-typedef float skrnn_vf32 __attribute__((vector_size(32)));
-typedef double skrnn_vf64 __attribute__((vector_size(32)));
-typedef float skrnn_vf32_u __attribute__((vector_size(32), aligned(4)));
-typedef double skrnn_vf64_u __attribute__((vector_size(32), aligned(8)));
-#define SKRNN_HAVE_VECTORS 1
-#endif
+ * Why not BLAS: OpenBLAS packs the whole B at every call, which for a chunk
+ * of 8-32 rows costs about as much as the multiply (callgrind:
+ * sgemm_itcopy/incopy ~40% of the GEMM instructions), and its result for a
+ * row depends on how many rows are in the call. Here every C[i, j] is the
+ * sum over p in increasing order of A[i, p] B[p, j] added to its start
+ * value, whatever m, n or the blocking: results do not depend on how the
+ * batch is cut into chunks (nor, so, on the thread count).
+ *
+ * Packed layout: panels of SKRNN_NR columns (3 vectors: 24 floats, 12
+ * doubles), each stored as k rows of SKRNN_NR contiguous values, then the
+ * n % SKRNN_NR leftover columns as one k x r block; k * n values in all.
+ * Reading B row by row instead (row-major, one row of 4H values a step of
+ * p) touched a new page at every p for H = 512 and ran the multiply at
+ * about 40% of the machine's GEMM peak; the panels stream contiguously. */
+#define SKRNN_NR_f32 24
+#define SKRNN_NR_f64 12
 
-/* The reference loop: C[i, j] = start + sum_p A[i, p] B[p, j], p in order.
- * Used for the edges of the blocked kernel (and everywhere without GCC
- * vector extensions); the blocked kernel computes the very same sums. */
+/* P = B in the packed layout, B[p, j] = W[p * sp + j * sj]. */
+#define SKRNN_DEFINE_PACK(T, S)                                                \
+static inline void skrnn_pack_##S(int k, int n, const T *SKRNN_RESTRICT W,     \
+                                  ptrdiff_t sp, ptrdiff_t sj,                  \
+                                  T *SKRNN_RESTRICT P)                         \
+{                                                                              \
+    int j0, jj, p, w;                                                          \
+    for (j0 = 0; j0 < n; j0 += SKRNN_NR_##S) {                                 \
+        T *SKRNN_RESTRICT panel = P + (size_t)j0 * k;                          \
+        w = n - j0 < SKRNN_NR_##S ? n - j0 : SKRNN_NR_##S;                     \
+        for (jj = 0; jj < w; jj++) {                                           \
+            const T *src = W + (j0 + jj) * sj;                                 \
+            for (p = 0; p < k; p++)                                            \
+                panel[(size_t)p * w + jj] = src[p * sp];                       \
+        }                                                                      \
+    }                                                                          \
+}
+
+SKRNN_DEFINE_PACK(float, f32)
+SKRNN_DEFINE_PACK(double, f64)
+#undef SKRNN_DEFINE_PACK
+
+/* The reference loop on one panel of width w: columns jv..w of the panel
+ * for m rows, C[i, j] = start + sum_p A[i, p] B[p, j], p in order. Used for
+ * the columns left over by the vector blocks (and for everything without
+ * GCC vector extensions); the blocked kernels compute the very same sums. */
 #define SKRNN_DEFINE_GEMM_EDGE(T, S, ROW)                                      \
 ROW void skrnn_step_gemm_edge_##S(                                             \
-    int m, int n0, int n1, int k, const T *SKRNN_RESTRICT A, int lda,          \
-    const T *SKRNN_RESTRICT B, int n, T beta, T *SKRNN_RESTRICT C, int ldc)    \
+    int m, int jv, int w, int k, const T *SKRNN_RESTRICT A, int lda,           \
+    const T *SKRNN_RESTRICT panel, T beta, T *SKRNN_RESTRICT C, int ldc)       \
 {                                                                              \
     int i, j, p;                                                               \
     for (i = 0; i < m; i++) {                                                  \
         const T *a = A + (size_t)i * lda;                                      \
         T *SKRNN_RESTRICT c = C + (size_t)i * ldc;                             \
         if (beta == 0)                                                         \
-            for (j = n0; j < n1; j++)                                          \
+            for (j = jv; j < w; j++)                                           \
                 c[j] = 0;                                                      \
         for (p = 0; p < k; p++) {                                              \
-            const T *SKRNN_RESTRICT b = B + (size_t)p * n;                     \
+            const T *SKRNN_RESTRICT b = panel + (size_t)p * w;                 \
             T x = a[p];                                                        \
-            for (j = n0; j < n1; j++)                                          \
+            for (j = jv; j < w; j++)                                           \
                 c[j] += x * b[j];                                              \
         }                                                                      \
     }                                                                          \
@@ -328,111 +353,154 @@ ROW void skrnn_step_gemm_edge_##S(                                             \
 
 SKRNN_DEFINE_GEMM_EDGE(float, f32, SKRNN_SIMD_FN)
 SKRNN_DEFINE_GEMM_EDGE(double, f64, SKRNN_SIMD_FN)
+#undef SKRNN_DEFINE_GEMM_EDGE
 
-#ifdef SKRNN_HAVE_VECTORS
-/* One row (the rows left over by the 4-row blocks; the whole product when
- * one sequence is predicted): panels of 8 vectors of columns with the
- * accumulators in registers, per p 8 loads of B, 1 broadcast of A and 8
- * multiply-adds. A row has no other parallelism (the sum over p is
- * sequential), so it takes 8 independent accumulators to hide the latency
- * of the multiply-adds; the edge loop instead loads and stores C at every
- * p, which made a single sequence's step product 2-3x slower. Leftover
- * columns go one vector at a time, then through the edge loop. */
-#define SKRNN_ROW_PANEL(T, V, VU, NV)                                                   \
-    for (; j0 + NV * L <= n; j0 += NV * L) {                                   \
-        V acc[NV];                                                             \
-        int v;                                                                 \
-        for (v = 0; v < NV; v++)                                               \
-            acc[v] = beta != 0 ? *(const VU *)(c + j0 + v * L) : z;            \
-        for (p = 0; p < k; p++) {                                              \
-            const T *b = B + (size_t)p * n + j0;                               \
-            V x = z + a[p];                                                    \
-            for (v = 0; v < NV; v++)                                           \
-                acc[v] += x * *(const VU *)(b + v * L);                        \
-        }                                                                      \
-        for (v = 0; v < NV; v++)                                               \
-            *(VU *)(c + j0 + v * L) = acc[v];                                  \
-    }
-#define SKRNN_DEFINE_GEMM_ROW(T, S, V, VU, ROW)                                \
-ROW void skrnn_step_gemm_row_##S(                                              \
-    int n, int k, const T *SKRNN_RESTRICT a, const T *SKRNN_RESTRICT B,        \
-    T beta, T *SKRNN_RESTRICT c)                                               \
+#if defined(__GNUC__)
+/* 32-byte vectors (one AVX register, two SSE registers in the baseline
+ * clone); the aligned(sizeof(T)) twins load and store unaligned data. */
+typedef float skrnn_vf32 __attribute__((vector_size(32)));
+typedef double skrnn_vf64 __attribute__((vector_size(32)));
+typedef float skrnn_vf32_u __attribute__((vector_size(32), aligned(4)));
+typedef double skrnn_vf64_u __attribute__((vector_size(32), aligned(8)));
+#define SKRNN_INLINE static inline __attribute__((always_inline))
+
+/* A vector of copies of a (a plain variable). A macro, not an inline
+ * function: a helper returning a 32-byte vector is compiled for the
+ * baseline target before it is inlined into the AVX2 clone, and became
+ * 8 scalar inserts instead of one broadcast. `zero + a` is no better: it
+ * adds 0.0f in scalar first (x + 0 is not x for x = -0). Either cost about
+ * a third of the kernel's speed. */
+#define SKRNN_SPLAT_f32(a) ((skrnn_vf32){(a), (a), (a), (a), (a), (a), (a), (a)})
+#define SKRNN_SPLAT_f64(a) ((skrnn_vf64){(a), (a), (a), (a)})
+
+/* MR rows x NP panels x NV vectors of columns, the accumulators in
+ * registers while p runs over k: per p, NP * NV loads of B, MR broadcasts
+ * of A and MR * NP * NV multiply-adds. `panel` is the first of NP panels of
+ * width w (consecutive panels are w * k apart); C points at the block's
+ * first column. Two shapes are used: 4 rows x 1 panel x 3 vectors (12
+ * accumulators, the main kernel) and 1 row x 3 panels x 3 vectors (9
+ * independent accumulators: one row has no other parallelism to hide the
+ * latency of the multiply-adds). */
+#define SKRNN_DEFINE_BLOCK(T, S, V, VU, MR, NP, NV)                            \
+SKRNN_INLINE void skrnn_block_##S##_##MR##x##NP##x##NV(                        \
+    int k, const T *SKRNN_RESTRICT A, int lda, const T *SKRNN_RESTRICT panel,  \
+    int w, T beta, T *SKRNN_RESTRICT C, int ldc)                               \
 {                                                                              \
     enum { L = sizeof(V) / sizeof(T) };                                        \
-    int j0 = 0, p;                                                             \
+    V acc[MR][NP * NV];                                                        \
     V z = {0};                                                                 \
-    SKRNN_ROW_PANEL(T, V, VU, 8)                                                       \
-    SKRNN_ROW_PANEL(T, V, VU, 1)                                                       \
-    if (j0 < n)                                                                \
-        skrnn_step_gemm_edge_##S(1, j0, n, k, a, 0, B, n, beta, c, 0);         \
-}
-
-SKRNN_DEFINE_GEMM_ROW(float, f32, skrnn_vf32, skrnn_vf32_u, SKRNN_SIMD_FN)
-SKRNN_DEFINE_GEMM_ROW(double, f64, skrnn_vf64, skrnn_vf64_u, SKRNN_SIMD_FN)
-#undef SKRNN_DEFINE_GEMM_ROW
-#undef SKRNN_ROW_PANEL
-
-/* Blocks of 4 rows x 2 vectors of columns (8 accumulator registers) run p
- * over k with the accumulators in registers: per p, 2 loads of B, 4
- * broadcasts of A and 8 multiply-adds. */
-#define SKRNN_DEFINE_GEMM(T, S, V, VU, ROW)                                    \
-ROW void skrnn_step_gemm_##S(                                                  \
-    int m, int n, int k, const T *SKRNN_RESTRICT A, int lda,                   \
-    const T *SKRNN_RESTRICT B, T beta, T *SKRNN_RESTRICT C, int ldc)           \
-{                                                                              \
-    enum { L = sizeof(V) / sizeof(T), NR = 2 * sizeof(V) / sizeof(T) };        \
-    int i, j0, p, m4 = m - m % 4, nb = n - n % NR;                             \
-    /* column panels outside, row blocks inside: each k x NR panel of B is    \
-     * read from memory once per call and then from cache (for H = 512 the   \
-     * whole B is 4 MB, streamed once per row block otherwise) */             \
-    for (j0 = 0; j0 < nb; j0 += NR) {                                          \
-        for (i = 0; i < m4; i += 4) {                                          \
-            const T *a0 = A + (size_t)i * lda, *a1 = a0 + lda;                 \
-            const T *a2 = a1 + lda, *a3 = a2 + lda;                            \
-            T *c0 = C + (size_t)i * ldc, *c1 = c0 + ldc;                       \
-            T *c2 = c1 + ldc, *c3 = c2 + ldc;                                  \
-            V z = {0};                                                         \
-            V s00 = z, s01 = z, s10 = z, s11 = z;                              \
-            V s20 = z, s21 = z, s30 = z, s31 = z;                              \
-            if (beta != 0) {                                                   \
-                s00 = *(const VU *)(c0 + j0); s01 = *(const VU *)(c0 + j0 + L); \
-                s10 = *(const VU *)(c1 + j0); s11 = *(const VU *)(c1 + j0 + L); \
-                s20 = *(const VU *)(c2 + j0); s21 = *(const VU *)(c2 + j0 + L); \
-                s30 = *(const VU *)(c3 + j0); s31 = *(const VU *)(c3 + j0 + L); \
-            }                                                                  \
-            for (p = 0; p < k; p++) {                                          \
-                const T *b = B + (size_t)p * n + j0;                           \
-                V b0 = *(const VU *)b, b1 = *(const VU *)(b + L);              \
-                V x0 = z + a0[p], x1 = z + a1[p];                              \
-                V x2 = z + a2[p], x3 = z + a3[p];                              \
-                s00 += x0 * b0; s01 += x0 * b1;                                \
-                s10 += x1 * b0; s11 += x1 * b1;                                \
-                s20 += x2 * b0; s21 += x2 * b1;                                \
-                s30 += x3 * b0; s31 += x3 * b1;                                \
-            }                                                                  \
-            *(VU *)(c0 + j0) = s00; *(VU *)(c0 + j0 + L) = s01;                \
-            *(VU *)(c1 + j0) = s10; *(VU *)(c1 + j0 + L) = s11;                \
-            *(VU *)(c2 + j0) = s20; *(VU *)(c2 + j0 + L) = s21;                \
-            *(VU *)(c3 + j0) = s30; *(VU *)(c3 + j0 + L) = s31;                \
+    int r, q, v, p;                                                            \
+    for (r = 0; r < MR; r++)                                                   \
+        for (q = 0; q < NP; q++)                                               \
+            for (v = 0; v < NV; v++)                                           \
+                acc[r][q * NV + v] = beta != 0                                 \
+                    ? *(const VU *)(C + (size_t)r * ldc + q * w + v * L) : z;  \
+    for (p = 0; p < k; p++) {                                                  \
+        V b[NP * NV];                                                          \
+        for (q = 0; q < NP; q++)                                               \
+            for (v = 0; v < NV; v++)                                           \
+                b[q * NV + v] = *(const VU *)(panel + (size_t)q * w * k        \
+                                              + (size_t)p * w + v * L);        \
+        for (r = 0; r < MR; r++) {                                             \
+            T a = A[(size_t)r * lda + p];                                      \
+            V x = SKRNN_SPLAT_##S(a);                                          \
+            for (v = 0; v < NP * NV; v++)                                      \
+                acc[r][v] += x * b[v];                                         \
         }                                                                      \
     }                                                                          \
-    if (nb < n)                                                                \
-        skrnn_step_gemm_edge_##S(m4, nb, n, k, A, lda, B, n, beta, C, ldc);    \
-    for (i = m4; i < m; i++)                                                   \
-        skrnn_step_gemm_row_##S(n, k, A + (size_t)i * lda, B, beta,            \
-                                C + (size_t)i * ldc);                          \
+    for (r = 0; r < MR; r++)                                                   \
+        for (q = 0; q < NP; q++)                                               \
+            for (v = 0; v < NV; v++)                                           \
+                *(VU *)(C + (size_t)r * ldc + q * w + v * L)                   \
+                    = acc[r][q * NV + v];                                      \
 }
 
-SKRNN_DEFINE_GEMM(float, f32, skrnn_vf32, skrnn_vf32_u, SKRNN_SIMD_FN)
-SKRNN_DEFINE_GEMM(double, f64, skrnn_vf64, skrnn_vf64_u, SKRNN_SIMD_FN)
+#define SKRNN_DEFINE_BLOCKS(T, S, V, VU)                                       \
+SKRNN_DEFINE_BLOCK(T, S, V, VU, 4, 1, 3)                                       \
+SKRNN_DEFINE_BLOCK(T, S, V, VU, 4, 1, 2)                                       \
+SKRNN_DEFINE_BLOCK(T, S, V, VU, 4, 1, 1)                                       \
+SKRNN_DEFINE_BLOCK(T, S, V, VU, 1, 3, 3)                                       \
+SKRNN_DEFINE_BLOCK(T, S, V, VU, 1, 1, 3)                                       \
+SKRNN_DEFINE_BLOCK(T, S, V, VU, 1, 1, 2)                                       \
+SKRNN_DEFINE_BLOCK(T, S, V, VU, 1, 1, 1)
+
+SKRNN_DEFINE_BLOCKS(float, f32, skrnn_vf32, skrnn_vf32_u)
+SKRNN_DEFINE_BLOCKS(double, f64, skrnn_vf64, skrnn_vf64_u)
+#undef SKRNN_DEFINE_BLOCKS
+#undef SKRNN_DEFINE_BLOCK
+
+/* The leftover panel (width w < SKRNN_NR) for MR rows: its whole vectors,
+ * then its last w % L columns through the edge loop. */
+#define SKRNN_TAIL(T, S, MR, L)                                                   \
+    if (j0 < n) {                                                              \
+        const T *panel = P + (size_t)j0 * k;                                   \
+        int w = n - j0;                                                        \
+        if (w >= 2 * L)                                                        \
+            skrnn_block_##S##_##MR##x1x2(k, a, lda, panel, w, beta, c + j0, ldc); \
+        else if (w >= L)                                                       \
+            skrnn_block_##S##_##MR##x1x1(k, a, lda, panel, w, beta, c + j0, ldc); \
+        if (w % L)                                                             \
+            skrnn_step_gemm_edge_##S(MR, w - w % L, w, k, a, lda, panel,       \
+                                     beta, c + j0, ldc);                       \
+    }
+
+#define SKRNN_DEFINE_GEMM(T, S, V, ROW)                                        \
+ROW void skrnn_step_gemm_##S(                                                  \
+    int m, int n, int k, const T *SKRNN_RESTRICT A, int lda,                   \
+    const T *SKRNN_RESTRICT P, T beta, T *SKRNN_RESTRICT C, int ldc)           \
+{                                                                              \
+    enum { L = sizeof(V) / sizeof(T), NR = SKRNN_NR_##S };                     \
+    int i, j0, nb = n - n % NR, m4 = m - m % 4;                                \
+    const T *a;                                                                \
+    T *c;                                                                      \
+    /* 4-row blocks: panels outside, rows inside, so that a panel is read    \
+     * from memory once per call and then from cache */                       \
+    for (j0 = 0; j0 < nb; j0 += NR)                                            \
+        for (i = 0; i < m4; i += 4)                                            \
+            skrnn_block_##S##_4x1x3(k, A + (size_t)i * lda, lda,               \
+                                    P + (size_t)j0 * k, NR, beta,              \
+                                    C + (size_t)i * ldc + j0, ldc);            \
+    j0 = nb; /* the leftover panel, if any */                                 \
+    for (i = 0; i < m4; i += 4) {                                              \
+        a = A + (size_t)i * lda;                                               \
+        c = C + (size_t)i * ldc;                                               \
+        SKRNN_TAIL(T, S, 4, L)                                                 \
+    }                                                                          \
+    /* rows left over (all of them when one sequence is predicted) */         \
+    for (i = m4; i < m; i++) {                                                 \
+        a = A + (size_t)i * lda;                                               \
+        c = C + (size_t)i * ldc;                                               \
+        for (j0 = 0; j0 + 3 * NR <= nb; j0 += 3 * NR)                          \
+            skrnn_block_##S##_1x3x3(k, a, lda, P + (size_t)j0 * k, NR, beta,   \
+                                    c + j0, ldc);                              \
+        for (; j0 < nb; j0 += NR)                                              \
+            skrnn_block_##S##_1x1x3(k, a, lda, P + (size_t)j0 * k, NR, beta,   \
+                                    c + j0, ldc);                              \
+        SKRNN_TAIL(T, S, 1, L)                                                 \
+    }                                                                          \
+}
+
+SKRNN_DEFINE_GEMM(float, f32, skrnn_vf32, SKRNN_SIMD_FN)
+SKRNN_DEFINE_GEMM(double, f64, skrnn_vf64, SKRNN_SIMD_FN)
 #undef SKRNN_DEFINE_GEMM
+#undef SKRNN_TAIL
 #else
-#define skrnn_step_gemm_f32(m, n, k, A, lda, B, beta, C, ldc) \
-    skrnn_step_gemm_edge_f32(m, 0, n, k, A, lda, B, n, beta, C, ldc)
-#define skrnn_step_gemm_f64(m, n, k, A, lda, B, beta, C, ldc) \
-    skrnn_step_gemm_edge_f64(m, 0, n, k, A, lda, B, n, beta, C, ldc)
+/* Without vector extensions: the reference loop, panel by panel. */
+#define SKRNN_DEFINE_GEMM(T, S, ROW)                                           \
+ROW void skrnn_step_gemm_##S(                                                  \
+    int m, int n, int k, const T *A, int lda, const T *P, T beta, T *C,        \
+    int ldc)                                                                   \
+{                                                                              \
+    int j0;                                                                    \
+    for (j0 = 0; j0 < n; j0 += SKRNN_NR_##S)                                   \
+        skrnn_step_gemm_edge_##S(                                              \
+            m, 0, n - j0 < SKRNN_NR_##S ? n - j0 : SKRNN_NR_##S, k, A, lda,    \
+            P + (size_t)j0 * k, beta, C + j0, ldc);                            \
+}
+SKRNN_DEFINE_GEMM(float, f32, SKRNN_SIMD_FN)
+SKRNN_DEFINE_GEMM(double, f64, SKRNN_SIMD_FN)
+#undef SKRNN_DEFINE_GEMM
 #endif
-#undef SKRNN_DEFINE_GEMM_EDGE
 
 SKRNN_DEFINE_ROWS(float, f32, SKRNN_SIMD_FN)
 SKRNN_DEFINE_ROWS(double, f64, SKRNN_SIMD_FN)

@@ -48,10 +48,14 @@ cdef extern from "_gate_math.h" nogil:
     void skrnn_gru_backward_row_f64(double *a, double *ah, const double *hn,
                                     const double *delta, double *carry,
                                     const double *h_prev, int H)
+    void skrnn_pack_f32(int k, int n, const float *W, Py_ssize_t sp,
+                        Py_ssize_t sj, float *P)
+    void skrnn_pack_f64(int k, int n, const double *W, Py_ssize_t sp,
+                        Py_ssize_t sj, double *P)
     void skrnn_step_gemm_f32(int m, int n, int k, const float *A, int lda,
-                             const float *B, float beta, float *C, int ldc)
+                             const float *P, float beta, float *C, int ldc)
     void skrnn_step_gemm_f64(int m, int n, int k, const double *A, int lda,
-                             const double *B, double beta, double *C, int ldc)
+                             const double *P, double beta, double *C, int ldc)
 
 
 cdef enum Activation:

@@ -8,7 +8,9 @@ from cython.parallel cimport prange
 from libc.stdlib cimport malloc
 
 from ._cython_blas cimport _gemm, BLAS_Trans, RowMajor, NoTrans, Trans
-from ._gate_math cimport skrnn_step_gemm_f32, skrnn_step_gemm_f64
+from ._gate_math cimport (
+    skrnn_pack_f32, skrnn_pack_f64, skrnn_step_gemm_f32, skrnn_step_gemm_f64,
+)
 
 
 cdef enum:
@@ -91,37 +93,42 @@ cdef inline void _gemm_block(
 
 
 cdef inline void _step_gemm(
-    int m, int n, int k, const floating *A, int lda, const floating *Bm,
+    int m, int n, int k, const floating *A, int lda, const floating *P,
     floating beta, floating *C, int ldc,
 ) noexcept nogil:
-    """Row-major C = A @ Bm + beta C for a per-step recurrent product.
+    """Row-major C = A @ B + beta C for a per-step recurrent product.
 
-    ``Bm`` is (k, n) C-contiguous: W_hh^T in the forward sweep (see
-    ``_transposed``), W_hh itself in the reverse sweep. Our own register-
-    blocked loops (``_gate_math.h``), not BLAS: no repacking of the weights
-    at every step, and a row's result does not depend on the chunking.
+    ``P`` is the (k, n) matrix B packed by ``_packed_weight``: W_hh^T in the
+    forward sweep, W_hh itself in the reverse sweep. Our own register-
+    blocked loops (``_gate_math.h``), not BLAS: the weights are packed once
+    per call rather than at every step, and a row's result does not depend
+    on the chunking.
     """
     if floating is float:
-        skrnn_step_gemm_f32(m, n, k, A, lda, Bm, beta, C, ldc)
+        skrnn_step_gemm_f32(m, n, k, A, lda, P, beta, C, ldc)
     else:
-        skrnn_step_gemm_f64(m, n, k, A, lda, Bm, beta, C, ldc)
+        skrnn_step_gemm_f64(m, n, k, A, lda, P, beta, C, ldc)
 
 
-cdef inline floating *_transposed(const floating *W, int rows, int cols) noexcept nogil:
-    """A malloc'ed (cols, rows) transpose of the (rows, cols) matrix W."""
-    cdef floating *Wt = <floating *> malloc(<size_t> rows * cols * sizeof(floating))
-    cdef int i0, j0, i, j
-    if Wt != NULL:
-        # 32x32 tiles keep both the reads and the writes in cache; the inner
-        # loop writes contiguously (strided stores stalled the copy: ~20 us
-        # for a 256 x 64 LSTM weight, as long as a 50-step forward pass of
-        # one sequence spends in its step products).
-        for i0 in range(0, rows, 32):
-            for j0 in range(0, cols, 32):
-                for j in range(j0, min(j0 + 32, cols)):
-                    for i in range(i0, min(i0 + 32, rows)):
-                        Wt[<Py_ssize_t> j * rows + i] = W[<Py_ssize_t> i * cols + j]
-    return Wt
+cdef inline floating *_packed_weight(const floating *W, int rows, int cols,
+                                     bint transpose) noexcept nogil:
+    """The (rows, cols) matrix W, or its transpose, packed for ``_step_gemm``.
+
+    B = W^T (k = cols, n = rows) for the forward sweep when ``transpose``,
+    else B = W (k = rows, n = cols) for the reverse sweep. The result is
+    malloc'ed (the caller frees it); NULL when memory runs out.
+    """
+    cdef floating *P = <floating *> malloc(<size_t> rows * cols * sizeof(floating))
+    cdef int k = cols if transpose else rows
+    cdef int n = rows if transpose else cols
+    cdef Py_ssize_t sp = 1 if transpose else cols
+    cdef Py_ssize_t sj = cols if transpose else 1
+    if P != NULL:
+        if floating is float:
+            skrnn_pack_f32(k, n, W, sp, sj, P)
+        else:
+            skrnn_pack_f64(k, n, W, sp, sj, P)
+    return P
 
 
 cdef inline int _step(int s, int T, bint reverse) noexcept nogil:

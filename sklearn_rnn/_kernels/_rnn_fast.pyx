@@ -44,7 +44,7 @@ from ._gate_math cimport TANH, RELU, _rnn_forward_gates, _rnn_backward_gates
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._recurrent_common cimport (
     _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step,
-    _step_gemm, _transposed, _prev_state, _window_start, _weight_gradients,
+    _step_gemm, _packed_weight, _prev_state, _window_start, _weight_gradients,
 )
 
 ACTIVATIONS = {"tanh": TANH, "relu": RELU}
@@ -173,9 +173,9 @@ def rnn_forward(
     if T == 0 or B == 0:
         return
     states = &out[0, 0, col]
-    w_t = _transposed(&weight_hh[0, 0], weight_hh.shape[0], H)
+    w_t = _packed_weight(&weight_hh[0, 0], weight_hh.shape[0], H, True)
     if w_t == NULL:
-        raise MemoryError("cannot allocate the transposed recurrent weights")
+        raise MemoryError("cannot allocate the packed recurrent weights")
     with nogil:
         # Input projection of all steps: (T*B, F) @ (F, H) into the states.
         _gemm_split(NoTrans, Trans, T * B, H, F, <floating> 1, &X[0, 0, 0], F,
@@ -238,18 +238,23 @@ def rnn_backward(
     cdef const floating *states
     cdef const floating *dl
     cdef floating *gx = NULL
+    cdef floating *w_p = NULL
     if T == 0 or B == 0:
         return
     states = &out[0, 0, col]
     dl = &delta[0, 0, col]
     if grad_X.shape[0] > 0:
         gx = &grad_X[0, 0, 0]
+    w_p = _packed_weight(&weight_hh[0, 0], weight_hh.shape[0], H, False)
+    if w_p == NULL:
+        raise MemoryError("cannot allocate the packed recurrent weights")
     with nogil:
         memset(carry, 0, B * H * sizeof(floating))
         for c in prange(n_chunks, num_threads=nt, schedule="static"):
             _backward_chunk(c * rows, min(B, (c + 1) * rows), T, B, H, W,
-                            &weight_hh[0, 0], states, dl, &dA[0, 0, 0], carry,
+                            w_p, states, dl, &dA[0, 0, 0], carry,
                             &lengths[0], reverse, activation, bptt_steps)
+        free(w_p)
         _weight_gradients(T, B, F, H, H, &X[0, 0, 0], &dA[0, 0, 0], H,
                           &dA[0, 0, 0], H, states, W, &h0[0, 0], &weight_ih[0, 0],
                           &grad_weight_ih[0, 0], &grad_weight_hh[0, 0],
