@@ -314,10 +314,16 @@ static inline void skrnn_pack_##S(int k, int n, const T *SKRNN_RESTRICT W,     \
     for (j0 = 0; j0 < n; j0 += SKRNN_NR_##S) {                                 \
         T *SKRNN_RESTRICT panel = P + (size_t)j0 * k;                          \
         w = n - j0 < SKRNN_NR_##S ? n - j0 : SKRNN_NR_##S;                     \
-        for (jj = 0; jj < w; jj++) {                                           \
-            const T *src = W + (j0 + jj) * sj;                                 \
+        if (sj == 1) { /* B's rows are W's rows: copy row pieces */            \
             for (p = 0; p < k; p++)                                            \
-                panel[(size_t)p * w + jj] = src[p * sp];                       \
+                memcpy(panel + (size_t)p * w, W + p * sp + j0,                 \
+                       (size_t)w * sizeof(T));                                 \
+        } else { /* B = W^T: read W's rows contiguously */                     \
+            for (jj = 0; jj < w; jj++) {                                       \
+                const T *src = W + (j0 + jj) * sj;                             \
+                for (p = 0; p < k; p++)                                        \
+                    panel[(size_t)p * w + jj] = src[p * sp];                   \
+            }                                                                  \
         }                                                                      \
     }                                                                          \
 }

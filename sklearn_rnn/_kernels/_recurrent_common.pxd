@@ -23,10 +23,12 @@ cdef enum:
     MAX_CHUNKS = 16
     # The large GEMMs (input projection, weight gradients, dX) are split into
     # min(GEMM_BLOCKS, max(m // GEMM_BLOCK_ROWS, min(2, m // GEMM_MIN_ROWS)))
-    # fixed blocks (at least 1) of their m output rows (a function of the
-    # shape only), one single-threaded GEMM each: blocks of 256 rows or
-    # more, but 2 smaller ones when that is all the rows allow, so that two
-    # threads share the work. Each block repacks the whole
+    # fixed blocks (at least 1, rounded up to an even count) of their m
+    # output rows (a function of the shape only), one single-threaded GEMM
+    # each: blocks of 256 rows or more, but 2 smaller ones when that is all
+    # the rows allow, so that two threads share the work (an odd count, 3
+    # blocks for T*B = 800, left one thread idle a third of the time). Each
+    # block repacks the whole
     # right-hand operand, so blocks stay large: for the weight gradients
     # (rows = 4H, inner dimension T*B) 8 blocks of 32 rows made the backward
     # pass ~1.5x slower than 2 blocks, and 256 rows rather than 64 took
@@ -68,6 +70,8 @@ cdef inline void _gemm_split(
     """
     cdef int n_blocks = max(1, min(<int> GEMM_BLOCKS, max(m // GEMM_BLOCK_ROWS,
                                                          min(2, m // GEMM_MIN_ROWS))))
+    if n_blocks > 1:
+        n_blocks += n_blocks % 2  # an even count keeps two threads equally busy
     cdef int rows = (m + n_blocks - 1) // n_blocks
     cdef int nt = _threads_for(<double> m * n * k, n_blocks, n_threads)
     cdef int i
