@@ -141,10 +141,10 @@ BLAS_SERIAL_WORK = 65536 * 4
 #: ``penalize``'s ranges when only the gradient norm is wanted.
 _NO_RANGES = np.empty((0, 2), dtype=np.intp)
 
-#: Sequences per chunk in predict/transform: at most PREDICT_CHUNK, at
-#: least PREDICT_CHUNK_MIN (both multiples of the kernels' 8-row chunks),
-#: and between the two as many as fit in PREDICT_CHUNK_BYTES of working
-#: memory (see ``BaseRecurrent._chunked``). Chunks of a few MB are reused
+#: Sequences per chunk in predict/transform: a multiple of PREDICT_CHUNK_MIN
+#: (64: 8 of the kernels' 8-row chunks, which split evenly over 2, 4 or 8
+#: threads), at most PREDICT_CHUNK, and between the two as many as fit in
+#: PREDICT_CHUNK_BYTES of working memory (see ``BaseRecurrent._chunked``). Chunks of a few MB are reused
 #: by malloc from one to the next and stay in the L3 cache; one 1024-
 #: sequence chunk of an LSTM with H = 128 and T = 100 allocated 420 MB of
 #: fresh pages per call, and predict_proba ran 1.1-1.7x slower.
@@ -728,8 +728,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         for rnn, lstm, gru, D = 2 when bidirectional, itemsize 8 for float64
         and 4 for float32). The network runs on chunks of
         ``PREDICT_CHUNK_BYTES // per_sequence`` sequences, rounded down to a
-        multiple of 8 and clipped to [PREDICT_CHUNK_MIN, PREDICT_CHUNK]
-        (64 and 1024), so beyond the validated ``X`` and a few copies of the
+        multiple of PREDICT_CHUNK_MIN and clipped to [PREDICT_CHUNK_MIN,
+        PREDICT_CHUNK] (64 and 1024), so beyond the validated ``X`` and a few copies of the
         result, predict and transform use at most about ``max(8 MiB, 64 *
         per_sequence)`` bytes, however many sequences ``X`` holds (e.g. 5.4
         MB for 1024 sequences of 10 steps of 2 features, float64 LSTM with
@@ -741,8 +741,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         small = n * T * self._net.blas_weight_size < BLAS_SERIAL_WORK
         blas_limit = contextlib.nullcontext() if small else _blas_single_threaded()
         per_sequence = T * self._net.working_values_per_step * X.itemsize
-        size = PREDICT_CHUNK_BYTES // max(per_sequence, 1) // 8 * 8
-        size = min(PREDICT_CHUNK, max(PREDICT_CHUNK_MIN, size))
+        size = PREDICT_CHUNK_BYTES // max(per_sequence, 1)
+        size = min(PREDICT_CHUNK, max(PREDICT_CHUNK_MIN, size - size % PREDICT_CHUNK_MIN))
         with blas_limit, np.errstate(over="ignore", invalid="ignore"):
             if n <= size:  # no slicing and no concatenation
                 return self._run_chunk(fn, X, lengths, n_threads, 0)
@@ -759,7 +759,12 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         T = int(lengths.max())
         # One sequence, (1, T, F) C-contiguous: its time-major view already is.
         Xc = X[:, :T].transpose(1, 0, 2)
-        if not Xc.flags.c_contiguous:
+        if Xc.flags.c_contiguous:
+            pass
+        elif X.flags.c_contiguous:  # the compiled copy: 3x NumPy's transpose
+            Xc = np.empty(Xc.shape, dtype=X.dtype)
+            gather_time_major(X, np.arange(X.shape[0]), Xc)
+        else:
             Xc = np.ascontiguousarray(Xc)
         res = fn(Xc, lengths, n_threads)
         if not np.isfinite(res).all():
