@@ -21,6 +21,7 @@
 #define SKLEARN_RNN_GATE_MATH_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -169,33 +170,38 @@ ROW void skrnn_rnn_backward_row_##S(                                 \
     }                                                                          \
 }                                                                              \
                                                                                \
-/* LSTM step: a (4H) pre-activations -> gates; c_t, h_t. */                    \
+/* LSTM step: a (4H) pre-activations -> gates; c_t, h_t.                     \
+ * In passes: the activations of each gate block, then the cell. One loop    \
+ * doing all of it ran 5 dependent exp/divide chains per iteration (~210     \
+ * instructions for 8 units), more than the out-of-order window overlaps:   \
+ * latency-bound at ~17 cycles a unit; short loops let iterations overlap    \
+ * (same operations, same results). */                                      \
 ROW void skrnn_lstm_forward_row_##S(                                 \
     T *SKRNN_RESTRICT a, T *SKRNN_RESTRICT h, T *SKRNN_RESTRICT c,             \
     const T *SKRNN_RESTRICT c_prev, const T *SKRNN_RESTRICT b_ih,              \
     const T *SKRNN_RESTRICT b_hh, int H)                                       \
 {                                                                              \
-    T *SKRNN_RESTRICT ai = a;                                                  \
-    T *SKRNN_RESTRICT af = a + H;                                              \
     T *SKRNN_RESTRICT ag = a + 2 * (size_t)H;                                  \
     T *SKRNN_RESTRICT ao = a + 3 * (size_t)H;                                  \
-    const T *bi_i = b_ih, *bi_f = b_ih + H;                                    \
     const T *bi_g = b_ih + 2 * (size_t)H, *bi_o = b_ih + 3 * (size_t)H;        \
-    const T *bh_i = b_hh, *bh_f = b_hh + H;                                    \
     const T *bh_g = b_hh + 2 * (size_t)H, *bh_o = b_hh + 3 * (size_t)H;        \
     int j;                                                                     \
-    for (j = 0; j < H; j++) {                                                  \
-        T i = skrnn_sigmoid_##S(ai[j] + bi_i[j] + bh_i[j]);                    \
-        T f = skrnn_sigmoid_##S(af[j] + bi_f[j] + bh_f[j]);                    \
-        T g = skrnn_tanh_##S(ag[j] + bi_g[j] + bh_g[j]);                       \
-        T o = skrnn_sigmoid_##S(ao[j] + bi_o[j] + bh_o[j]);                    \
-        T cj = f * c_prev[j] + i * g;                                          \
-        ai[j] = i;                                                             \
-        af[j] = f;                                                             \
-        ag[j] = g;                                                             \
-        ao[j] = o;                                                             \
-        c[j] = cj;                                                             \
-        h[j] = o * skrnn_tanh_##S(cj);                                         \
+    for (j = 0; j < 2 * H; j++) /* i and f */                                  \
+        a[j] = skrnn_sigmoid_##S(a[j] + b_ih[j] + b_hh[j]);                    \
+    for (j = 0; j < H; j++)                                                    \
+        ag[j] = skrnn_tanh_##S(ag[j] + bi_g[j] + bh_g[j]);                     \
+    for (j = 0; j < H; j++)                                                    \
+        ao[j] = skrnn_sigmoid_##S(ao[j] + bi_o[j] + bh_o[j]);                  \
+    {                                                                          \
+        const T *SKRNN_RESTRICT ai = a;                                        \
+        const T *SKRNN_RESTRICT af = a + H;                                    \
+        const T *SKRNN_RESTRICT ag_ = ag;                                      \
+        const T *SKRNN_RESTRICT ao_ = ao;                                      \
+        for (j = 0; j < H; j++) {                                              \
+            T cj = af[j] * c_prev[j] + ai[j] * ag_[j];                         \
+            c[j] = cj;                                                         \
+            h[j] = ao_[j] * skrnn_tanh_##S(cj);                                \
+        }                                                                      \
     }                                                                          \
 }                                                                              \
                                                                                \
@@ -238,13 +244,15 @@ ROW void skrnn_gru_forward_row_##S(                                  \
     const T *bi_r = b_ih, *bi_z = b_ih + H, *bi_n = b_ih + 2 * (size_t)H;      \
     const T *bh_r = b_hh, *bh_z = b_hh + H, *bh_n = b_hh + 2 * (size_t)H;      \
     int j;                                                                     \
+    /* two passes, as in the LSTM row: r and z, then n and h */               \
+    for (j = 0; j < H; j++)                                                    \
+        ar[j] = skrnn_sigmoid_##S(ar[j] + bi_r[j] + hh_r[j] + bh_r[j]);        \
+    for (j = 0; j < H; j++)                                                    \
+        az[j] = skrnn_sigmoid_##S(az[j] + bi_z[j] + hh_z[j] + bh_z[j]);        \
     for (j = 0; j < H; j++) {                                                  \
-        T r = skrnn_sigmoid_##S(ar[j] + bi_r[j] + hh_r[j] + bh_r[j]);          \
-        T z = skrnn_sigmoid_##S(az[j] + bi_z[j] + hh_z[j] + bh_z[j]);          \
+        T r = ar[j], z = az[j];                                                \
         T hn_j = hh_n[j] + bh_n[j];                                            \
         T n = skrnn_tanh_##S(an[j] + bi_n[j] + r * hn_j);                      \
-        ar[j] = r;                                                             \
-        az[j] = z;                                                             \
         an[j] = n;                                                             \
         hn[j] = hn_j;                                                          \
         h[j] = (1 - z) * n + z * h_prev[j];                                    \
