@@ -272,6 +272,13 @@ class RecurrentNetwork:
         return self.hidden_sizes[-1] * self.n_directions
 
     @property
+    def recurrent_work_per_step(self):
+        """Multiply-adds of the largest layer's recurrence per sequence and
+        step, as the kernels count them (G*H*(H + 8))."""
+        gates = CELLS[self.cell].gates
+        return max(gates * h * (h + 8) for h in self.hidden_sizes)
+
+    @property
     def working_values_per_step(self):
         """Values held per sequence and time step by a forward pass: the
         input, and per layer about (G + 4) * D * H (gates, states, cell or

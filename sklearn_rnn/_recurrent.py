@@ -133,6 +133,13 @@ def _kernel_n_threads():
     return n_threads
 
 
+#: The kernels' own rules for running on one thread (``PARALLEL_MIN_WORK``
+#: and ``MIN_CHUNK_ROWS`` in ``_kernels/_recurrent_common.pxd``; a test
+#: checks they match): calls of fewer multiply-adds, and sweeps of a single
+#: chunk of sequences.
+KERNEL_PARALLEL_MIN_WORK = 262144
+KERNEL_CHUNK_ROWS = 8
+
 #: OpenBLAS runs a GEMM of fewer multiply-adds than this on one thread
 #: (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD): below it, limiting the
 #: BLAS threads (~50 us a call) is skipped.
@@ -736,13 +743,15 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         H = 8). Non-finite outputs of a finite ``X`` mean that the network
         overflowed: ValueError rather than NaN predictions.
         """
-        n_threads = _kernel_n_threads()
         n, T = X.shape[:2]
+        n_threads = self._predict_threads(n, T)
         small = n * T * self._net.blas_weight_size < BLAS_SERIAL_WORK
         blas_limit = contextlib.nullcontext() if small else _blas_single_threaded()
-        per_sequence = T * self._net.working_values_per_step * X.itemsize
-        size = PREDICT_CHUNK_BYTES // max(per_sequence, 1)
-        size = min(PREDICT_CHUNK, max(PREDICT_CHUNK_MIN, size - size % PREDICT_CHUNK_MIN))
+        size = PREDICT_CHUNK_MIN
+        if n > size:
+            per_sequence = T * self._net.working_values_per_step * X.itemsize
+            size = PREDICT_CHUNK_BYTES // max(per_sequence, 1)
+            size = min(PREDICT_CHUNK, max(PREDICT_CHUNK_MIN, size - size % PREDICT_CHUNK_MIN))
         with blas_limit, np.errstate(over="ignore", invalid="ignore"):
             if n <= size:  # no slicing and no concatenation
                 return self._run_chunk(fn, X, lengths, n_threads, 0)
@@ -752,6 +761,24 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                 for start in range(0, n, size)
             ]  # fmt: skip
         return np.concatenate(out, axis=0)
+
+    def _predict_threads(self, n, T):
+        """OpenMP threads for the kernels on ``n`` sequences of ``T`` steps.
+
+        1 when every kernel call would run on one thread anyway (up to
+        KERNEL_CHUNK_ROWS sequences sweep as one chunk; a call of fewer than
+        KERNEL_PARALLEL_MIN_WORK multiply-adds stays on one thread), without
+        asking ``_kernel_n_threads``, whose affinity syscall and environment
+        lookup cost ~8 us, a tenth of predicting one short sequence. Results
+        do not depend on the thread count either way.
+        """
+        net = self._net
+        work = net.blas_weight_size  # per sequence step: input projection
+        if n > KERNEL_CHUNK_ROWS:
+            work += net.recurrent_work_per_step
+        if n * T * work < KERNEL_PARALLEL_MIN_WORK:
+            return 1
+        return _kernel_n_threads()
 
     @staticmethod
     def _run_chunk(fn, X, lengths, n_threads, start):

@@ -239,3 +239,37 @@ def test_adam_step_matches_numpy(dtype):
         assert_allclose(t, theta_ref, rtol=rtol, atol=rtol)
         results.append(t)
     assert_array_equal(results[0], results[1])
+
+
+def test_python_mirrors_the_kernels_one_thread_rules():
+    # predict skips the thread-count query when the kernels would run on
+    # one thread anyway; its constants must be the kernels' own.
+    from pathlib import Path
+
+    import sklearn_rnn._kernels as kernels
+    from sklearn_rnn._recurrent import KERNEL_CHUNK_ROWS, KERNEL_PARALLEL_MIN_WORK
+
+    pxd = (Path(kernels.__file__).parent / "_recurrent_common.pxd").read_text()
+    assert f"PARALLEL_MIN_WORK = {KERNEL_PARALLEL_MIN_WORK}\n" in pxd
+    assert f"MIN_CHUNK_ROWS = {KERNEL_CHUNK_ROWS}\n" in pxd
+
+
+def test_predict_asks_for_threads_only_when_a_kernel_could_use_them(monkeypatch):
+    import sklearn_rnn._recurrent as recurrent_module
+    from sklearn_rnn import RNNClassifier
+
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(40, 50, 16)), rng.randint(0, 3, 40)
+    clf = RNNClassifier(hidden_layer_sizes=(64,), cell="lstm", max_iter=1,
+                        random_state=0).fit(X, y)  # fmt: skip
+    calls = []
+    real = recurrent_module._kernel_n_threads
+    monkeypatch.setattr(recurrent_module, "_kernel_n_threads",
+                        lambda: calls.append(1) or real())  # fmt: skip
+    one = clf.predict_proba(X[:1])  # one chunk, input projection < 262144
+    assert calls == []
+    many = clf.predict_proba(X)
+    assert calls == [1]
+    # alone or in a batch: the same up to the BLAS calls' rounding
+    np.testing.assert_allclose(one, many[:1], rtol=1e-12)
+

@@ -754,6 +754,37 @@ def test_predict_working_memory_is_bounded(cell, pooling):
     assert bound < n * per_sequence / 10
 
 
+@pytest.mark.parametrize(
+    "Est, cell, pooling",
+    [(RNNRegressor, "lstm", "last"), (RNNTransformer, "gru", "sequence")],
+)
+def test_predict_results_do_not_depend_on_the_chunk_size(Est, cell, pooling, monkeypatch):
+    """predict runs on chunks sized by the working memory per sequence (64
+    to 1024 sequences); every chunking gives the same results, bit for bit,
+    ragged lengths included."""
+    import sklearn_rnn._recurrent as recurrent_module
+
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(rng.randint(2, 9), 3)) for _ in range(300)]
+    y = None if Est is RNNTransformer else rng.normal(size=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Est(hidden_layer_sizes=(9,), cell=cell, pooling=pooling, max_iter=2,
+                  random_state=0).fit(X, y)  # fmt: skip
+    one_chunk = output_of(est, X)  # 300 short sequences fit in 8 MiB
+    monkeypatch.setattr(recurrent_module, "PREDICT_CHUNK_BYTES", 1)
+    chunks_of_64 = output_of(est, X)
+    monkeypatch.setattr(recurrent_module, "PREDICT_CHUNK_MIN", 8)
+    chunks_of_8 = output_of(est, X)
+    for other in (chunks_of_64, chunks_of_8):
+        if pooling == "sequence":
+            assert len(other) == len(one_chunk)
+            for a, b in zip(other, one_chunk):
+                np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_array_equal(other, one_chunk)
+
+
 # ======================================================================
 # Threads
 # ======================================================================
