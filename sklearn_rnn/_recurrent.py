@@ -783,7 +783,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
     @staticmethod
     def _run_chunk(fn, X, lengths, n_threads, start):
         """``fn`` on sequences ``start:start + len(X)``, result batch-first."""
-        T = int(lengths.max())
+        # (one sequence: indexing costs 0.1 us, NumPy's max 2-3 us)
+        T = int(lengths[0]) if len(lengths) == 1 else int(lengths.max())
         # One sequence, (1, T, F) C-contiguous: its time-major view already is.
         Xc = X[:, :T].transpose(1, 0, 2)
         if Xc.flags.c_contiguous:
