@@ -151,10 +151,11 @@ _NO_RANGES = np.empty((0, 2), dtype=np.intp)
 #: Sequences per chunk in predict/transform: a multiple of PREDICT_CHUNK_MIN
 #: (64: 8 of the kernels' 8-row chunks, which split evenly over 2, 4 or 8
 #: threads), at most PREDICT_CHUNK, and between the two as many as fit in
-#: PREDICT_CHUNK_BYTES of working memory (see ``BaseRecurrent._chunked``). Chunks of a few MB are reused
-#: by malloc from one to the next and stay in the L3 cache; one 1024-
-#: sequence chunk of an LSTM with H = 128 and T = 100 allocated 420 MB of
-#: fresh pages per call, and predict_proba ran 1.1-1.7x slower.
+#: PREDICT_CHUNK_BYTES of working memory (see ``BaseRecurrent._chunked``).
+#: Chunks of a few MB are reused by malloc from one to the next and stay in
+#: the L3 cache; one 1024-sequence chunk of an LSTM with H = 128 and T = 100
+#: allocated 420 MB of fresh pages per call, and predict_proba ran 1.1-1.7x
+#: slower.
 PREDICT_CHUNK = 1024
 PREDICT_CHUNK_MIN = 64
 PREDICT_CHUNK_BYTES = 8 << 20
@@ -736,12 +737,13 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         and 4 for float32). The network runs on chunks of
         ``PREDICT_CHUNK_BYTES // per_sequence`` sequences, rounded down to a
         multiple of PREDICT_CHUNK_MIN and clipped to [PREDICT_CHUNK_MIN,
-        PREDICT_CHUNK] (64 and 1024), so beyond the validated ``X`` and a few copies of the
-        result, predict and transform use at most about ``max(8 MiB, 64 *
-        per_sequence)`` bytes, however many sequences ``X`` holds (e.g. 5.4
-        MB for 1024 sequences of 10 steps of 2 features, float64 LSTM with
-        H = 8). Non-finite outputs of a finite ``X`` mean that the network
-        overflowed: ValueError rather than NaN predictions.
+        PREDICT_CHUNK] (64 and 1024), so beyond the validated ``X`` and a
+        few copies of the result, predict and transform use at most about
+        ``max(8 MiB, 64 * per_sequence)`` bytes, however many sequences
+        ``X`` holds (e.g. 5.4 MB for 1024 sequences of 10 steps of 2
+        features, float64 LSTM with H = 8). Non-finite outputs of a finite
+        ``X`` mean that the network overflowed: ValueError rather than NaN
+        predictions.
         """
         n, T = X.shape[:2]
         n_threads = self._predict_threads(n, T)
@@ -751,7 +753,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         if n > size:
             per_sequence = T * self._net.working_values_per_step * X.itemsize
             size = PREDICT_CHUNK_BYTES // max(per_sequence, 1)
-            size = min(PREDICT_CHUNK, max(PREDICT_CHUNK_MIN, size - size % PREDICT_CHUNK_MIN))
+            size -= size % PREDICT_CHUNK_MIN
+            size = min(PREDICT_CHUNK, max(PREDICT_CHUNK_MIN, size))
         with blas_limit, np.errstate(over="ignore", invalid="ignore"):
             if n <= size:  # no slicing and no concatenation
                 return self._run_chunk(fn, X, lengths, n_threads, 0)

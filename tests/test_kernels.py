@@ -92,7 +92,8 @@ def test_step_product_every_block_shape(dtype, rtol):
             args, lengths = make_problem(T=4, B=B, F=3, H=H, dtype=dtype, seed=H * B)
             hidden = run_forward(args, lengths, "tanh", False, n_threads=2)
             expected = reference_forward(*args, lengths, "tanh", False)
-            assert_allclose(hidden, expected, rtol=rtol, atol=rtol, err_msg=f"{H=} {B=}")
+            msg = f"{H=} {B=}"
+            assert_allclose(hidden, expected, rtol=rtol, atol=rtol, err_msg=msg)
 
             X, W_ih, W_hh, _, _, h0 = args
             delta = np.random.RandomState(H + B).normal(size=hidden.shape).astype(dtype)
@@ -102,8 +103,10 @@ def test_step_product_every_block_shape(dtype, rtol):
                 grads[0], np.empty((0, 0, 0), dtype), False, *grads[1:], False,
                 _rnn_fast.ACTIVATIONS["tanh"], 0, 2,
             )  # fmt: skip
-            grad_h0, grad_weight_hh = reference_backward(W_hh, h0, hidden, delta, lengths)
-            assert_allclose(grads[0], grad_h0, rtol=rtol, atol=rtol, err_msg=f"{H=} {B=}")
+            grad_h0, grad_weight_hh = reference_backward(
+                W_hh, h0, hidden, delta, lengths
+            )
+            assert_allclose(grads[0], grad_h0, rtol=rtol, atol=rtol, err_msg=msg)
             assert_allclose(grads[2], grad_weight_hh, rtol=rtol, atol=10 * rtol)
 
 

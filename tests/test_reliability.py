@@ -758,7 +758,9 @@ def test_predict_working_memory_is_bounded(cell, pooling):
     "Est, cell, pooling",
     [(RNNRegressor, "lstm", "last"), (RNNTransformer, "gru", "sequence")],
 )
-def test_predict_results_do_not_depend_on_the_chunk_size(Est, cell, pooling, monkeypatch):
+def test_predict_results_do_not_depend_on_the_chunk_size(
+    Est, cell, pooling, monkeypatch
+):
     """predict runs on chunks sized by the working memory per sequence (64
     to 1024 sequences); every chunking gives the same results, bit for bit,
     ragged lengths included."""
@@ -870,7 +872,9 @@ def test_initial_parameters_identical_with_one_and_two_threads():
 
     net = RecurrentNetwork(5, (128, 130), 3, cell="lstm", activation="tanh",
                            bidirectional=True, pooling="last")  # fmt: skip
-    theta = {n: net.init_params(np.random.RandomState(0), np.float64, n) for n in (1, 2)}
+    theta = {
+        n: net.init_params(np.random.RandomState(0), np.float64, n) for n in (1, 2)
+    }
     np.testing.assert_array_equal(theta[1], theta[2])
     w = net.unpack(theta[2])[0][1][1]["weight_hh"]  # layer 2, reverse direction
     for g in range(4):

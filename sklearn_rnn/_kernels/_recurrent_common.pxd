@@ -28,12 +28,11 @@ cdef enum:
     # each: blocks of 256 rows or more, but 2 smaller ones when that is all
     # the rows allow, so that two threads share the work (an odd count, 3
     # blocks for T*B = 800, left one thread idle a third of the time). Each
-    # block repacks the whole
-    # right-hand operand, so blocks stay large: for the weight gradients
-    # (rows = 4H, inner dimension T*B) 8 blocks of 32 rows made the backward
-    # pass ~1.5x slower than 2 blocks, and 256 rows rather than 64 took
-    # ~10% off an LSTM backward pass with H = 128 or 512 (OpenBLAS's
-    # packing copies were more time than its multiply kernel).
+    # block repacks the whole right-hand operand, so blocks stay large: for
+    # the weight gradients (rows = 4H, inner dimension T*B) 8 blocks of 32
+    # rows made the backward pass ~1.5x slower than 2 blocks, and 256 rows
+    # rather than 64 took ~10% off an LSTM backward pass with H = 128 or 512
+    # (OpenBLAS's packing copies were more time than its multiply kernel).
     GEMM_BLOCKS = 8
     GEMM_BLOCK_ROWS = 256
     GEMM_MIN_ROWS = 32
