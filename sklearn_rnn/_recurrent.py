@@ -53,6 +53,7 @@ from ._compat import (
     _fit_context,
     _safe_indexing,
 )
+from ._kernels import _rnn_fast
 from ._kernels._openmp_helpers import _openmp_effective_n_threads
 from ._kernels._training_fast import gather_time_major, penalize
 from ._network import CELLS, POOLINGS, RecurrentNetwork, Workspace
@@ -133,12 +134,10 @@ def _kernel_n_threads():
     return n_threads
 
 
-#: The kernels' own rules for running on one thread (``PARALLEL_MIN_WORK``
-#: and ``MIN_CHUNK_ROWS`` in ``_kernels/_recurrent_common.pxd``; a test
-#: checks they match): calls of fewer multiply-adds, and sweeps of a single
-#: chunk of sequences.
-KERNEL_PARALLEL_MIN_WORK = 262144
-KERNEL_CHUNK_ROWS = 8
+#: The kernels' own rules for running on one thread (``_recurrent_common.pxd``):
+#: calls of fewer multiply-adds, and sweeps of a single chunk of sequences.
+KERNEL_PARALLEL_MIN_WORK = _rnn_fast.PARALLEL_MIN_WORK
+KERNEL_CHUNK_ROWS = _rnn_fast.MIN_CHUNK_ROWS
 
 #: OpenBLAS runs a GEMM of fewer multiply-adds than this on one thread
 #: (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD): below it, limiting the

@@ -244,19 +244,6 @@ def test_adam_step_matches_numpy(dtype):
     assert_array_equal(results[0], results[1])
 
 
-def test_python_mirrors_the_kernels_one_thread_rules():
-    # predict skips the thread-count query when the kernels would run on
-    # one thread anyway; its constants must be the kernels' own.
-    from pathlib import Path
-
-    import sklearn_rnn._kernels as kernels
-    from sklearn_rnn._recurrent import KERNEL_CHUNK_ROWS, KERNEL_PARALLEL_MIN_WORK
-
-    pxd = (Path(kernels.__file__).parent / "_recurrent_common.pxd").read_text()
-    assert f"PARALLEL_MIN_WORK = {KERNEL_PARALLEL_MIN_WORK}\n" in pxd
-    assert f"MIN_CHUNK_ROWS = {KERNEL_CHUNK_ROWS}\n" in pxd
-
-
 def test_predict_asks_for_threads_only_when_a_kernel_could_use_them(monkeypatch):
     import sklearn_rnn._recurrent as recurrent_module
     from sklearn_rnn import RNNClassifier

@@ -4,6 +4,8 @@ from numpy.typing import NDArray
 
 Array = NDArray[np.floating]
 ACTIVATIONS: dict[str, int]
+PARALLEL_MIN_WORK: int
+MIN_CHUNK_ROWS: int
 
 def rnn_forward(
     X: Array, weight_ih: Array, weight_hh: Array, bias_ih: Array, bias_hh: Array,

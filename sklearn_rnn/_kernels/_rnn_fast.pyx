@@ -45,9 +45,16 @@ from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._recurrent_common cimport (
     _chunk_rows, _n_chunks, _threads_for, _gemm_split, _step,
     _step_gemm, _packed_weight, _prev_state, _window_start, _weight_gradients,
+    MIN_CHUNK_ROWS as _MIN_CHUNK_ROWS, PARALLEL_MIN_WORK as _PARALLEL_MIN_WORK,
 )
 
 ACTIVATIONS = {"tanh": TANH, "relu": RELU}
+#: The kernels' rules for running on one thread (all three cells share
+#: them), for callers that want to know ahead: a call of fewer than
+#: PARALLEL_MIN_WORK multiply-adds, and a sweep of at most MIN_CHUNK_ROWS
+#: sequences (one chunk).
+PARALLEL_MIN_WORK = _PARALLEL_MIN_WORK
+MIN_CHUNK_ROWS = _MIN_CHUNK_ROWS
 
 
 cdef inline void _forward_row(
