@@ -124,8 +124,8 @@ class build_ext_openmp(build_ext):
         if ctype == "msvc":
             opt = ["/O2"]
         else:
-            # -fno-trapping-math lets gcc turn the clamps of the float32
-            # exp/tanh into min/max instructions, so the gate loops
+            # -fno-trapping-math lets gcc if-convert the clamps of the
+            # exp/tanh (into compare-and-blend), so the gate loops
             # vectorise; -fno-math-errno lets it vectorise sqrt (Adam's
             # step: 11 ns an element without it). Results are unchanged (no
             # reassociation, unlike -ffast-math), only floating-point

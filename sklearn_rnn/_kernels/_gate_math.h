@@ -7,8 +7,10 @@
  * (`restrict`, which Cython cannot spell) and when the index arithmetic is
  * plain pointer offsets (CPython builds extensions with -fwrapv, under which
  * gcc gives up on `a[2 * H + j]`). With both, gcc -O3 turns each loop into
- * SIMD code, including the branch-free float32 exp below (the clamps become
- * min/max instructions once -fno-trapping-math is set, see setup.py).
+ * SIMD code, including the branch-free float32 exp below (its clamps
+ * become compare-and-blend once -fno-trapping-math is set, see setup.py;
+ * min/max instructions would need -ffinite-math-only, under which a NaN
+ * from an overflowing network could come out as a finite number).
  *
  * Conventions: `a` holds pre-activations in the forward pass and is
  * overwritten with activated gates; the backward pass overwrites the gates
