@@ -262,4 +262,3 @@ def test_predict_asks_for_threads_only_when_a_kernel_could_use_them(monkeypatch)
     assert calls == [1]
     # alone or in a batch: the same up to the BLAS calls' rounding
     np.testing.assert_allclose(one, many[:1], rtol=1e-12)
-
