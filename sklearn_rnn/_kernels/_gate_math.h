@@ -183,27 +183,23 @@ ROW void skrnn_lstm_forward_row_##S(                                 \
     const T *SKRNN_RESTRICT c_prev, const T *SKRNN_RESTRICT b_ih,              \
     const T *SKRNN_RESTRICT b_hh, int H)                                       \
 {                                                                              \
+    T *SKRNN_RESTRICT ai = a;                                                  \
+    T *SKRNN_RESTRICT af = a + H;                                              \
     T *SKRNN_RESTRICT ag = a + 2 * (size_t)H;                                  \
     T *SKRNN_RESTRICT ao = a + 3 * (size_t)H;                                  \
     const T *bi_g = b_ih + 2 * (size_t)H, *bi_o = b_ih + 3 * (size_t)H;        \
     const T *bh_g = b_hh + 2 * (size_t)H, *bh_o = b_hh + 3 * (size_t)H;        \
     int j;                                                                     \
-    for (j = 0; j < 2 * H; j++) /* i and f */                                  \
-        a[j] = skrnn_sigmoid_##S(a[j] + b_ih[j] + b_hh[j]);                    \
+    for (j = 0; j < 2 * H; j++) /* i and f, adjacent: one loop */              \
+        ai[j] = skrnn_sigmoid_##S(ai[j] + b_ih[j] + b_hh[j]);                  \
     for (j = 0; j < H; j++)                                                    \
         ag[j] = skrnn_tanh_##S(ag[j] + bi_g[j] + bh_g[j]);                     \
     for (j = 0; j < H; j++)                                                    \
         ao[j] = skrnn_sigmoid_##S(ao[j] + bi_o[j] + bh_o[j]);                  \
-    {                                                                          \
-        const T *SKRNN_RESTRICT ai = a;                                        \
-        const T *SKRNN_RESTRICT af = a + H;                                    \
-        const T *SKRNN_RESTRICT ag_ = ag;                                      \
-        const T *SKRNN_RESTRICT ao_ = ao;                                      \
-        for (j = 0; j < H; j++) {                                              \
-            T cj = af[j] * c_prev[j] + ai[j] * ag_[j];                         \
-            c[j] = cj;                                                         \
-            h[j] = ao_[j] * skrnn_tanh_##S(cj);                                \
-        }                                                                      \
+    for (j = 0; j < H; j++) {                                                  \
+        T cj = af[j] * c_prev[j] + ai[j] * ag[j];                              \
+        c[j] = cj;                                                             \
+        h[j] = ao[j] * skrnn_tanh_##S(cj);                                     \
     }                                                                          \
 }                                                                              \
                                                                                \

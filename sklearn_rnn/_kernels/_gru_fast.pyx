@@ -158,8 +158,6 @@ def gru_forward(
         return
     states = &out[0, 0, col]
     w_t = _packed_weight(&weight_hh[0, 0], weight_hh.shape[0], H, True)
-    if w_t == NULL:
-        raise MemoryError("cannot allocate the packed recurrent weights")
     with nogil:
         _gemm_split(NoTrans, Trans, T * B, 3 * H, F, <floating> 1, &X[0, 0, 0], F,
                     &weight_ih[0, 0], F, <floating> 0, &gates[0, 0, 0], 3 * H,
@@ -219,8 +217,6 @@ def gru_backward(
     if grad_X.shape[0] > 0:
         gx = &grad_X[0, 0, 0]
     w_p = _packed_weight(&weight_hh[0, 0], weight_hh.shape[0], H, False)
-    if w_p == NULL:
-        raise MemoryError("cannot allocate the packed recurrent weights")
     with nogil:
         memset(carry, 0, B * H * sizeof(floating))
         for c in prange(n_chunks, num_threads=nt, schedule="static"):

@@ -114,23 +114,24 @@ cdef inline void _step_gemm(
 
 
 cdef inline floating *_packed_weight(const floating *W, int rows, int cols,
-                                     bint transpose) noexcept nogil:
+                                     bint transpose) except NULL:
     """The (rows, cols) matrix W, or its transpose, packed for ``_step_gemm``.
 
     B = W^T (k = cols, n = rows) for the forward sweep when ``transpose``,
     else B = W (k = rows, n = cols) for the reverse sweep. The result is
-    malloc'ed (the caller frees it); NULL when memory runs out.
+    malloc'ed (the caller frees it); MemoryError when memory runs out.
     """
     cdef floating *P = <floating *> malloc(<size_t> rows * cols * sizeof(floating))
     cdef int k = cols if transpose else rows
     cdef int n = rows if transpose else cols
     cdef Py_ssize_t sp = 1 if transpose else cols
     cdef Py_ssize_t sj = cols if transpose else 1
-    if P != NULL:
-        if floating is float:
-            skrnn_pack_f32(k, n, W, sp, sj, P)
-        else:
-            skrnn_pack_f64(k, n, W, sp, sj, P)
+    if P == NULL:
+        raise MemoryError("cannot allocate the packed recurrent weights")
+    if floating is float:
+        skrnn_pack_f32(k, n, W, sp, sj, P)
+    else:
+        skrnn_pack_f64(k, n, W, sp, sj, P)
     return P
 
 
