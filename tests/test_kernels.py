@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from threadpoolctl import threadpool_limits
 
-from sklearn_rnn._kernels import _rnn_fast
+from sklearn_rnn._kernels import _lstm_fast, _rnn_fast
 from sklearn_rnn._kernels._cython_blas import BLAS_Trans, _gemm_memview
 from sklearn_rnn._kernels._openmp_helpers import (
     _openmp_effective_n_threads,
@@ -108,6 +108,47 @@ def test_step_product_every_block_shape(dtype, rtol):
             )
             assert_allclose(grads[0], grad_h0, rtol=rtol, atol=rtol, err_msg=msg)
             assert_allclose(grads[2], grad_weight_hh, rtol=rtol, atol=10 * rtol)
+
+
+@pytest.mark.parametrize(
+    "dtype, sigmoid_floor", [(np.float64, -700.0), (np.float32, -87.0)]
+)
+def test_gate_activations_accurate_over_the_whole_range(dtype, sigmoid_floor):
+    """The kernels' own sigmoid and tanh against NumPy's, from 1e-300 to 1e30.
+
+    One LSTM step with zero weights and state stores sigmoid(b) in the i, f,
+    o blocks of its gates and tanh(b) in the g block. Both stay within 2 ulp
+    of the exact value; below `sigmoid_floor` the exp argument is clamped and
+    sigmoid keeps only its absolute accuracy (its value is below 1e-30 there).
+    """
+    tiny = 1e-300 if dtype == np.float64 else 1e-30
+    positive = np.concatenate(
+        [[0.0, tiny, 1e-20, 1e-8], np.logspace(-6, np.log10(900), 2000), [1e4, 1e30]]
+    )
+    x = np.concatenate([positive, -positive]).astype(dtype)
+    H = x.size
+    state = np.zeros((1, H), dtype)
+    gates = np.empty((1, 1, 4 * H), dtype)
+    _lstm_fast.lstm_forward(
+        np.zeros((1, 1, 1), dtype), np.zeros((4 * H, 1), dtype),
+        np.zeros((4 * H, H), dtype), np.tile(x, 4), np.zeros(4 * H, dtype),
+        state, state, np.ones(1, np.int32), np.empty((1, 1, H), dtype), 0,
+        gates, np.empty((1, 1, H), dtype), False, 1,
+    )  # fmt: skip
+    sigmoid_i, sigmoid_f, tanh_g, sigmoid_o = gates[0, 0].reshape(4, H).astype(float)
+    x = x.astype(float)
+    with np.errstate(over="ignore"):
+        sigmoid = 1 / (1 + np.exp(-x))
+    eps = np.finfo(dtype).eps
+    assert_array_equal(sigmoid_f, sigmoid_i)
+    assert_array_equal(sigmoid_o, sigmoid_i)
+    assert_allclose(sigmoid_i, sigmoid, rtol=0, atol=eps)
+    kept = x >= sigmoid_floor
+    assert_allclose(sigmoid_i[kept], sigmoid[kept], rtol=2 * eps, atol=0)
+    if dtype == np.float64:
+        assert_allclose(tanh_g, np.tanh(x), rtol=2 * eps, atol=0)
+    else:  # float32 tanh = 1 - 2 / (exp(2x) + 1): accurate in absolute terms
+        assert_allclose(tanh_g, np.tanh(x), rtol=0, atol=2 * eps)
 
 
 def test_float32_close_to_float64():

@@ -87,14 +87,21 @@ static inline float skrnn_sigmoid_f32(float a)
  * reduced by n ln2 with ln2 split in two (fdlibm's constants: n ln2_hi is
  * exact), and exp(r) - 1, |r| <= ln2/2, by its Taylor polynomial of degree
  * 13 (truncation error < 5e-18, below half an ulp). Worst error about 2 ulp
- * against libm; the kernels' gradient checks and PyTorch parity use it. */
+ * against libm; the kernels' gradient checks and PyTorch parity use it.
+ *
+ * 2^n is built from the bits of s = x / ln2 + 1.5 * 2^52, whose low mantissa
+ * bits hold n in two's complement, not from (int64_t)n: AVX2 has no vector
+ * double-to-int64 conversion, and that one cast kept gcc from vectorising
+ * every float64 row that calls exp (they ran scalar, 4x the work). */
 static inline double skrnn_expm1_reduced_f64(double x, double *scale)
 {
-    double n, r;
-    int64_t bits;
-    n = (x * 1.44269504088896338700e+00 + 6755399441055744.0) - 6755399441055744.0;
+    double s, n, r;
+    uint64_t bits;
+    s = x * 1.44269504088896338700e+00 + 6755399441055744.0;
+    n = s - 6755399441055744.0;
     r = x - n * 6.93147180369123816490e-01 - n * 1.90821492927058770002e-10;
-    bits = ((int64_t)n + 1023) << 52;
+    memcpy(&bits, &s, sizeof bits);
+    bits = (bits + 1023) << 52; /* the low 12 bits of bits are n mod 2^12 */
     memcpy(scale, &bits, sizeof *scale);
     return r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24
         + r * (1.0 / 120 + r * (1.0 / 720 + r * (1.0 / 5040
