@@ -85,8 +85,9 @@ def reference_backward(W_hh, h0, hidden, delta, lengths):
 def test_step_product_every_block_shape(dtype, rtol):
     # Hidden sizes and batch sizes that reach every branch of the packed
     # step product (_gate_math.h): whole panels of 3 vectors, 1 and 2
-    # vector tails, scalar edge columns; 4-row blocks, leftover rows and
-    # the 3-panel single-row block (H >= 72 floats, >= 36 doubles).
+    # vector tails, scalar edge columns; 4-row blocks, leftover rows, the
+    # 3-panel single-row block (H >= 72 floats, >= 36 doubles) and the
+    # 2-panel one (H = 50 floats, H = 24 and 31 doubles).
     for H in [1, 5, 8, 13, 16, 21, 24, 31, 40, 50, 72, 77]:
         for B in [1, 3, 4, 7, 9, 13]:
             args, lengths = make_problem(T=4, B=B, F=3, H=H, dtype=dtype, seed=H * B)
@@ -149,6 +150,26 @@ def test_gate_activations_accurate_over_the_whole_range(dtype, sigmoid_floor):
         assert_allclose(tanh_g, np.tanh(x), rtol=2 * eps, atol=0)
     else:  # float32 tanh = 1 - 2 / (exp(2x) + 1): accurate in absolute terms
         assert_allclose(tanh_g, np.tanh(x), rtol=0, atol=2 * eps)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lone_row_same_bits_as_block_rows(dtype):
+    """A row of the step product alone (one sequence) is bit-identical to
+    the same row inside a 4-row block, for every panel count and tail."""
+    T, B, F = 5, 5, 2
+    for H in range(1, 100):
+        rng = np.random.default_rng(H)
+        W_hh = (rng.normal(size=(H, H)) * 0.3).astype(dtype)
+        h0 = np.tile(rng.normal(size=H).astype(dtype), (B, 1))
+        zeros = np.zeros(H, dtype)
+        out = np.empty((T, B, H), dtype)
+        _rnn_fast.rnn_forward(
+            np.zeros((T, B, F), dtype), np.zeros((H, F), dtype), W_hh, zeros,
+            zeros, h0, np.full(B, T, np.int32), out, 0, False,
+            _rnn_fast.ACTIVATIONS["tanh"], 1,
+        )  # fmt: skip
+        for b in range(1, B):  # rows 0-3: one 4-row block; row 4: alone
+            assert_array_equal(out[:, b], out[:, 0], err_msg=f"{H=} row {b}")
 
 
 def test_float32_close_to_float64():

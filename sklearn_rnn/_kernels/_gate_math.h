@@ -404,7 +404,9 @@ typedef double skrnn_vf64_u __attribute__((vector_size(32), aligned(8)));
  * first column. Two shapes are used: 4 rows x 1 panel x 3 vectors (12
  * accumulators, the main kernel) and 1 row x 3 panels x 3 vectors (9
  * independent accumulators: one row has no other parallelism to hide the
- * latency of the multiply-adds). */
+ * latency of the multiply-adds), or 1 x 2 x 3 for two panels left over
+ * (H = 64 in an rnn: 2 panels and a tail, which 1 x 1 x 3 blocks ran at
+ * one latency-bound chain of 3 accumulators each). */
 #define SKRNN_DEFINE_BLOCK(T, S, V, VU, MR, NP, NV)                            \
 SKRNN_INLINE void skrnn_block_##S##_##MR##x##NP##x##NV(                        \
     int k, const T *SKRNN_RESTRICT A, int lda, const T *SKRNN_RESTRICT panel,  \
@@ -444,6 +446,7 @@ SKRNN_DEFINE_BLOCK(T, S, V, VU, 4, 1, 3)                                       \
 SKRNN_DEFINE_BLOCK(T, S, V, VU, 4, 1, 2)                                       \
 SKRNN_DEFINE_BLOCK(T, S, V, VU, 4, 1, 1)                                       \
 SKRNN_DEFINE_BLOCK(T, S, V, VU, 1, 3, 3)                                       \
+SKRNN_DEFINE_BLOCK(T, S, V, VU, 1, 2, 3)                                       \
 SKRNN_DEFINE_BLOCK(T, S, V, VU, 1, 1, 3)                                       \
 SKRNN_DEFINE_BLOCK(T, S, V, VU, 1, 1, 2)                                       \
 SKRNN_DEFINE_BLOCK(T, S, V, VU, 1, 1, 1)
@@ -497,6 +500,11 @@ ROW void skrnn_step_gemm_##S(                                                  \
         for (j0 = 0; j0 + 3 * NR <= nb; j0 += 3 * NR)                          \
             skrnn_block_##S##_1x3x3(k, a, lda, P + (size_t)j0 * k, NR, beta,   \
                                     c + j0, ldc);                              \
+        if (j0 + 2 * NR <= nb) {                                               \
+            skrnn_block_##S##_1x2x3(k, a, lda, P + (size_t)j0 * k, NR, beta,   \
+                                    c + j0, ldc);                              \
+            j0 += 2 * NR;                                                      \
+        }                                                                      \
         for (; j0 < nb; j0 += NR)                                              \
             skrnn_block_##S##_1x1x3(k, a, lda, P + (size_t)j0 * k, NR, beta,   \
                                     c + j0, ldc);                              \
