@@ -362,7 +362,7 @@ class RecurrentNetwork:
         factorizations of the recurrent blocks then run on ``n_threads``
         threads (LAPACK releases the GIL), in the model's dtype. They were
         14% of a one-epoch fit with H = 512: four QRs of 512 x 512 at 24-35
-        ms each in float64; a float32 model's take half as long (13 ms),
+        ms each in float64; a float32 model's QRs take half as long (13 ms),
         and its weights are float32 anyway.
         """
         theta = np.zeros(self.size, dtype=dtype)

@@ -401,12 +401,12 @@ typedef double skrnn_vf64_u __attribute__((vector_size(32), aligned(8)));
  * registers while p runs over k: per p, NP * NV loads of B, MR broadcasts
  * of A and MR * NP * NV multiply-adds. `panel` is the first of NP panels of
  * width w (consecutive panels are w * k apart); C points at the block's
- * first column. Two shapes are used: 4 rows x 1 panel x 3 vectors (12
- * accumulators, the main kernel) and 1 row x 3 panels x 3 vectors (9
+ * first column. Three shapes are used: 4 rows x 1 panel x 3 vectors (12
+ * accumulators, the main kernel), 1 row x 3 panels x 3 vectors (9
  * independent accumulators: one row has no other parallelism to hide the
- * latency of the multiply-adds), or 1 x 2 x 3 for two panels left over
- * (H = 64 in an rnn: 2 panels and a tail, which 1 x 1 x 3 blocks ran at
- * one latency-bound chain of 3 accumulators each). */
+ * latency of the multiply-adds), and 1 x 2 x 3 for two panels left over
+ * (float32, H = 64 in an rnn: 2 panels and a tail, which 1 x 1 x 3 blocks
+ * ran as latency-bound chains of 3 accumulators each). */
 #define SKRNN_DEFINE_BLOCK(T, S, V, VU, MR, NP, NV)                            \
 SKRNN_INLINE void skrnn_block_##S##_##MR##x##NP##x##NV(                        \
     int k, const T *SKRNN_RESTRICT A, int lda, const T *SKRNN_RESTRICT panel,  \
