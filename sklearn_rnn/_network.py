@@ -274,7 +274,9 @@ class RecurrentNetwork:
     @property
     def recurrent_work_per_step(self):
         """Multiply-adds of the largest layer's recurrence per sequence and
-        step, as the kernels count them (G*H*(H + 8))."""
+        step, G*H*(H + 8): the count the LSTM and GRU kernels use for their
+        thread rule, and an upper bound of the rnn kernel's H*(H + 4), so a
+        caller using it never predicts one thread where a kernel takes two."""
         gates = CELLS[self.cell].gates
         return max(gates * h * (h + 8) for h in self.hidden_sizes)
 
