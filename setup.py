@@ -36,6 +36,7 @@ EXTENSIONS = [
     ("sklearn_rnn._kernels._lstm_fast", ["sklearn_rnn/_kernels/_lstm_fast.pyx"]),
     ("sklearn_rnn._kernels._gru_fast", ["sklearn_rnn/_kernels/_gru_fast.pyx"]),
     ("sklearn_rnn._kernels._training_fast", ["sklearn_rnn/_kernels/_training_fast.pyx"]),
+    ("sklearn_rnn._kernels._output_fast", ["sklearn_rnn/_kernels/_output_fast.pyx"]),
 ]
 
 

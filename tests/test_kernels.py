@@ -11,7 +11,9 @@ from sklearn_rnn._kernels._openmp_helpers import (
     _openmp_effective_n_threads,
     _openmp_parallelism_enabled,
 )
+from sklearn_rnn._kernels._output_fast import all_finite, log_loss_grad, softmax_rows_inplace
 from sklearn_rnn._kernels._training_fast import adam_step, gather_time_major, penalize
+from sklearn_rnn._base import log_softmax_rows, softmax_rows
 from sklearn_rnn._network import RecurrentNetwork
 
 NoTrans, Trans = BLAS_Trans.NoTrans, BLAS_Trans.Trans
@@ -320,6 +322,72 @@ def test_adam_step_matches_numpy(dtype):
         results.append(t)
     assert_array_equal(results[0], results[1])
 
+
+
+# ----------------------------------------------------------------------
+# The output layer's helpers (_output_fast)
+# ----------------------------------------------------------------------
+def _logits(dtype, n=37, k=7):
+    """Logits from tiny to huge, ties included, and one single-class row set."""
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(n, k)) * np.logspace(-3, 3, n)[:, None]
+    Z[0] = 0.0  # all tied
+    Z[1] = [1e4, -1e4] + [0.0] * (k - 2)  # exp(-1e4) underflows
+    return Z.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-6), (np.float64, 1e-14)])
+def test_softmax_rows_inplace_matches_numpy(dtype, rtol):
+    Z = _logits(dtype)
+    P = Z.copy()
+    softmax_rows_inplace(P)
+    assert P.dtype == dtype
+    # (probabilities below the smallest normal number may flush to 0)
+    tiny = np.finfo(dtype).tiny
+    assert_allclose(P, softmax_rows(Z.astype(np.float64)), rtol=rtol, atol=tiny)
+    assert_allclose(P.sum(axis=1), 1, rtol=4 * rtol)
+    one = Z[5:6].copy()
+    softmax_rows_inplace(one)  # a row's result does not depend on the others
+    assert_array_equal(one, P[5:6])
+    softmax_rows_inplace(np.empty((0, 3), dtype))
+    softmax_rows_inplace(np.empty((3, 0), dtype))
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-6), (np.float64, 1e-13)])
+def test_log_loss_grad_matches_numpy(dtype, rtol):
+    Z = _logits(dtype)
+    n, k = Z.shape
+    rng = np.random.RandomState(1)
+    Y = np.eye(k, dtype=dtype)[rng.randint(0, k, n)]
+    w = rng.uniform(size=n).astype(dtype)
+    w /= w.sum()
+    Z64, Y64, w64 = Z.astype(np.float64), Y.astype(np.float64), w.astype(np.float64)
+    logp = log_softmax_rows(Z64)
+    loss_ref = -float(w64 @ (Y64 * logp).sum(axis=1))
+    grad_ref = (np.exp(logp) - Y64) * w64[:, None]
+    grad = np.full_like(Z, np.nan)
+    loss = log_loss_grad(Z, Y, w, grad)
+    # (row 1's target may be the class of logit -1e4: a loss of ~2e4 / n)
+    assert np.isfinite(loss) and abs(loss - loss_ref) <= rtol * abs(loss_ref)
+    assert_allclose(grad, grad_ref, rtol=rtol, atol=rtol * np.abs(w).max())
+    assert_allclose(grad.sum(axis=1), 0, atol=8 * rtol * np.abs(w).max())
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        log_loss_grad(Z, Y[1:], w, grad)
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        log_loss_grad(Z, Y, w[1:], grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_finite(dtype):
+    assert all_finite(np.empty(0, dtype))
+    a = np.linspace(-1, 1, 101).astype(dtype)
+    a[[0, -1]] = np.finfo(dtype).max, -np.finfo(dtype).max
+    assert all_finite(a)
+    for bad in (np.nan, np.inf, -np.inf):
+        for where in (0, 50, 100):
+            b = a.copy()
+            b[where] = bad
+            assert not all_finite(b), (bad, where)
 
 def test_predict_asks_for_threads_only_when_a_kernel_could_use_them(monkeypatch):
     import sklearn_rnn._recurrent as recurrent_module

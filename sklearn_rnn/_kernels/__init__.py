@@ -12,5 +12,7 @@ Modules:
 * ``_rnn_fast``, ``_lstm_fast``, ``_gru_fast``: forward pass and
   backpropagation through time of the vanilla (Elman), LSTM and GRU cells;
 * ``_training_fast``: the per-mini-batch work around them (time-major batch
-  assembly, L2 penalty and gradient norm, Adam's step).
+  assembly, L2 penalty and gradient norm, Adam's step);
+* ``_output_fast``: the output layer's softmax and softmax cross-entropy,
+  and the finiteness check of outputs and of ``predict``'s input.
 """

@@ -1,0 +1,112 @@
+"""The output layer's softmax and loss, and the finiteness check of its
+results (and of ``predict``'s input), compiled.
+
+Design:
+
+* These run once per mini-batch (the loss) or per ``predict`` call (the
+  softmax and the check) on arrays of a few hundred values, where NumPy's
+  cost is mostly its per-call overhead: the softmax cross-entropy took ~10
+  NumPy calls, 27 us for a (64, 10) batch against 11 us here (most of it
+  the 640 calls of ``exp``), and the softmax of one sequence's logits 6.5
+  against 1.6 us, of an ~80 us ``predict_proba``.
+* The sums run in double, row by row in a fixed order, so results do not
+  depend on the batch or the thread count. ``_base.softmax_rows`` and
+  ``_base.log_softmax_rows`` are the NumPy references they are tested
+  against.
+"""
+
+from cython cimport floating
+from libc.math cimport exp, log, isfinite
+from libc.stdlib cimport malloc, free
+
+
+def softmax_rows_inplace(floating[:, ::1] Z):
+    """``Z[i] = exp(Z[i] - max Z[i]) / sum exp(Z[i] - max Z[i])``, in place.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, k), C-contiguous
+        Logits in, probabilities out.
+    """
+    cdef Py_ssize_t n = Z.shape[0], k = Z.shape[1], i, j
+    cdef double m, s
+    if k == 0:
+        return
+    with nogil:
+        for i in range(n):
+            m = Z[i, 0]
+            for j in range(1, k):
+                if Z[i, j] > m:
+                    m = Z[i, j]
+            s = 0
+            for j in range(k):
+                Z[i, j] = <floating> exp(Z[i, j] - m)
+                s += Z[i, j]
+            s = 1 / s
+            for j in range(k):
+                Z[i, j] = <floating> (Z[i, j] * s)
+
+
+def log_loss_grad(
+    const floating[:, ::1] Z,              # IN  (n, k) logits
+    const floating[:, ::1] Y,              # IN  (n, k) one-hot targets
+    const floating[::1] w,                 # IN  (n,) row weights
+    floating[:, ::1] grad,                 # OUT (n, k)
+):
+    """Softmax cross-entropy of one-hot ``Y`` from logits ``Z``.
+
+    Parameters
+    ----------
+    Z, Y : ndarray of shape (n, k)
+    w : ndarray of shape (n,)
+        Weight of each row (``_base._row_weights``: they sum to one).
+    grad : ndarray of shape (n, k)
+        Out: dL/dZ = (softmax(Z) - Y) * w[:, None].
+
+    Returns
+    -------
+    loss : float
+        ``-sum_i w[i] sum_j Y[i, j] log softmax(Z[i])[j]``.
+    """
+    cdef Py_ssize_t n = Z.shape[0], k = Z.shape[1], i, j
+    cdef double m, s, lse, row, loss = 0
+    if (Y.shape[0] != n or Y.shape[1] != k or w.shape[0] != n
+            or grad.shape[0] != n or grad.shape[1] != k):
+        raise ValueError("log_loss_grad: inconsistent shapes")
+    cdef double *e
+    if k == 0:
+        return 0.0
+    e = <double *> malloc(k * sizeof(double))
+    if e == NULL:
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            m = Z[i, 0]
+            for j in range(1, k):
+                if Z[i, j] > m:
+                    m = Z[i, j]
+            s = 0
+            for j in range(k):
+                e[j] = exp(Z[i, j] - m)
+                s += e[j]
+            lse = m + log(s)
+            s = 1 / s
+            row = 0
+            for j in range(k):
+                row += Y[i, j] * (Z[i, j] - lse)
+                grad[i, j] = <floating> ((e[j] * s - Y[i, j]) * w[i])
+            loss -= w[i] * row
+        free(e)
+    return loss
+
+
+def all_finite(const floating[::1] a):
+    """True when no value of ``a`` is NaN or infinite (stops at the first)."""
+    cdef Py_ssize_t i, n = a.shape[0]
+    with nogil:
+        for i in range(n):
+            if not isfinite(a[i]):
+                break
+        else:
+            i = n
+    return i == n
