@@ -563,6 +563,52 @@ SKRNN_DEFINE_ADAM(float, f32, sqrtf, SKRNN_SIMD_FN)
 SKRNN_DEFINE_ADAM(double, f64, sqrt, SKRNN_SIMD_FN)
 #undef SKRNN_DEFINE_ADAM
 
+/* The L2 penalty's passes: skrnn_penalize adds s * w to g and returns the
+ * sum of the squares of w; skrnn_sum_sq returns that of a. The sums are in
+ * double, in 8 lanes (element i in lane i % 8) added in a fixed order at the
+ * end, so that gcc vectorises them (4 doubles per AVX register) without
+ * reordering anything itself: a result depends on n and the data only. The
+ * Cython loops these replace stayed scalar, at 1.85 ns an element. */
+#define SKRNN_LANES_SUM(a)                                                     \
+    (((a)[0] + (a)[4]) + ((a)[1] + (a)[5])) + (((a)[2] + (a)[6]) + ((a)[3] + (a)[7]))
+
+#define SKRNN_DEFINE_PENALIZE(T, S, ROW)                                       \
+ROW double skrnn_penalize_##S(                                                 \
+    ptrdiff_t n, const T *SKRNN_RESTRICT w, T *SKRNN_RESTRICT g, T s)          \
+{                                                                              \
+    double acc[8] = {0};                                                       \
+    ptrdiff_t i, n8 = n - n % 8;                                               \
+    int l;                                                                     \
+    for (i = 0; i < n8; i += 8)                                                \
+        for (l = 0; l < 8; l++) {                                              \
+            g[i + l] += s * w[i + l];                                          \
+            acc[l] += (double)w[i + l] * (double)w[i + l];                     \
+        }                                                                      \
+    for (i = n8; i < n; i++) {                                                 \
+        g[i] += s * w[i];                                                      \
+        acc[i - n8] += (double)w[i] * (double)w[i];                            \
+    }                                                                          \
+    return SKRNN_LANES_SUM(acc);                                               \
+}                                                                              \
+                                                                               \
+ROW double skrnn_sum_sq_##S(ptrdiff_t n, const T *SKRNN_RESTRICT a)            \
+{                                                                              \
+    double acc[8] = {0};                                                       \
+    ptrdiff_t i, n8 = n - n % 8;                                               \
+    int l;                                                                     \
+    for (i = 0; i < n8; i += 8)                                                \
+        for (l = 0; l < 8; l++)                                                \
+            acc[l] += (double)a[i + l] * (double)a[i + l];                     \
+    for (i = n8; i < n; i++)                                                   \
+        acc[i - n8] += (double)a[i] * (double)a[i];                            \
+    return SKRNN_LANES_SUM(acc);                                               \
+}
+
+SKRNN_DEFINE_PENALIZE(float, f32, SKRNN_SIMD_FN)
+SKRNN_DEFINE_PENALIZE(double, f64, SKRNN_SIMD_FN)
+#undef SKRNN_DEFINE_PENALIZE
+#undef SKRNN_LANES_SUM
+
 #undef SKRNN_DEFINE_ROWS
 
 #endif /* SKLEARN_RNN_GATE_MATH_H */

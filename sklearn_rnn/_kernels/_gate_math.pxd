@@ -48,6 +48,10 @@ cdef extern from "_gate_math.h" nogil:
     void skrnn_gru_backward_row_f64(double *a, double *ah, const double *hn,
                                     const double *delta, double *carry,
                                     const double *h_prev, int H)
+    double skrnn_penalize_f32(Py_ssize_t n, const float *w, float *g, float s)
+    double skrnn_penalize_f64(Py_ssize_t n, const double *w, double *g, double s)
+    double skrnn_sum_sq_f32(Py_ssize_t n, const float *a)
+    double skrnn_sum_sq_f64(Py_ssize_t n, const double *a)
     void skrnn_pack_f32(int k, int n, const float *W, Py_ssize_t sp,
                         Py_ssize_t sj, float *P)
     void skrnn_pack_f64(int k, int n, const double *W, Py_ssize_t sp,

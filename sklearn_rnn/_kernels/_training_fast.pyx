@@ -21,7 +21,10 @@ from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
-from ._gate_math cimport skrnn_adam_f32, skrnn_adam_f64
+from ._gate_math cimport (
+    skrnn_adam_f32, skrnn_adam_f64, skrnn_penalize_f32, skrnn_penalize_f64,
+    skrnn_sum_sq_f32, skrnn_sum_sq_f64,
+)
 from ._recurrent_common cimport _threads_for
 
 
@@ -66,19 +69,21 @@ cdef inline Py_ssize_t _n_blocks(Py_ssize_t n) noexcept nogil:
     return (n + BLOCK - 1) // BLOCK
 
 
-cdef double _sum_sq(const floating *a, Py_ssize_t n) noexcept nogil:
-    """sum(a ** 2) in double, in a fixed order: 4 interleaved partial sums
-    (one dependency chain would be bound by the latency of the adds)."""
-    cdef double s0 = 0, s1 = 0, s2 = 0, s3 = 0
-    cdef Py_ssize_t j, n4 = n - n % 4
-    for j in range(0, n4, 4):
-        s0 = s0 + <double> a[j] * a[j]
-        s1 = s1 + <double> a[j + 1] * a[j + 1]
-        s2 = s2 + <double> a[j + 2] * a[j + 2]
-        s3 = s3 + <double> a[j + 3] * a[j + 3]
-    for j in range(n4, n):
-        s0 = s0 + <double> a[j] * a[j]
-    return (s0 + s1) + (s2 + s3)
+cdef inline double _sum_sq(const floating *a, Py_ssize_t n) noexcept nogil:
+    """sum(a ** 2) in double, in a fixed order (``_gate_math.h``)."""
+    if floating is float:
+        return skrnn_sum_sq_f32(n, a)
+    else:
+        return skrnn_sum_sq_f64(n, a)
+
+
+cdef inline double _penalize(const floating *w, floating *g, floating s,
+                             Py_ssize_t n) noexcept nogil:
+    """g += s * w; returns sum(w ** 2) in double (``_gate_math.h``)."""
+    if floating is float:
+        return skrnn_penalize_f32(n, w, g, s)
+    else:
+        return skrnn_penalize_f64(n, w, g, s)
 
 
 def penalize(
@@ -108,7 +113,7 @@ def penalize(
         ``sum(grad ** 2)`` over the whole gradient, after the penalty.
     """
     cdef Py_ssize_t P = theta.shape[0], R = ranges.shape[0]
-    cdef Py_ssize_t nb = _n_blocks(P), i, r, lo, hi, j, start, stop
+    cdef Py_ssize_t nb = _n_blocks(P), i, r, lo, hi, start, stop
     cdef double weight_sq = 0, grad_sq = 0, ws
     cdef floating s = <floating> scale
     cdef double *partial
@@ -132,9 +137,7 @@ def penalize(
                 start = max(lo, ranges[r, 0])
                 stop = min(hi, ranges[r, 1])
                 if start < stop:
-                    for j in range(start, stop):
-                        grad[j] += s * theta[j]
-                    ws = ws + _sum_sq(&theta[start], stop - start)
+                    ws = ws + _penalize(&theta[start], &grad[start], s, stop - start)
             partial[2 * i] = ws
             partial[2 * i + 1] = _sum_sq(&grad[lo], hi - lo)
         for i in range(nb):
