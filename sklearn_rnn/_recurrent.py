@@ -557,10 +557,10 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
                     Lb = L_train[batch]
                     rows = idx_train[batch]  # rows of X
                     Xb = workspace.empty("X", (Lb.max(), rows.shape[0], X.shape[2]))
-                    gather_time_major(X, rows, Xb)
+                    gather_time_major(X, rows, Xb, self._n_threads)
                     if per_step_Y:
                         Yb = workspace.empty("Y", (Lb.max(), rows.shape[0], Y.shape[2]))
-                        gather_time_major(Y, rows, Yb)
+                        gather_time_major(Y, rows, Yb, self._n_threads)
                     else:
                         Yb = None if Y_train is None else Y_train[batch]
                     swb = None if sw_train is None else sw_train[batch]
@@ -793,7 +793,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         Xc = X[:, :T].transpose(1, 0, 2)
         if not Xc.flags.c_contiguous:
             Xc = np.empty(Xc.shape, dtype=X.dtype)
-            gather_time_major(np.ascontiguousarray(X), np.arange(X.shape[0]), Xc)
+            gather_time_major(np.ascontiguousarray(X), np.arange(X.shape[0]), Xc,
+                              n_threads)
         res = fn(Xc, lengths, n_threads)
         if not all_finite(res.reshape(-1)):
             _raise_overflow(X, res, start)

@@ -268,6 +268,13 @@ def test_gather_time_major(dtype):
     out = np.full((5, 4, 3), np.nan, dtype=dtype)
     gather_time_major(X, rows, out)
     assert_array_equal(out, X[rows, :5].transpose(1, 0, 2))
+    # a batch large enough (256 KiB) to be split over the threads
+    X_big = rng.normal(size=(300, 50, 70)).astype(dtype)
+    rows_big = rng.permutation(300)[:97].astype(np.intp)
+    for n_threads in (1, 2, 3):
+        out = np.full((41, 97, 70), np.nan, dtype=dtype)
+        gather_time_major(X_big, rows_big, out, n_threads)
+        assert_array_equal(out, X_big[rows_big, :41].transpose(1, 0, 2))
     with pytest.raises(IndexError, match="out of range"):
         gather_time_major(X, np.array([9], dtype=np.intp), np.empty((5, 1, 3), dtype))
     with pytest.raises(ValueError, match="inconsistent shapes"):

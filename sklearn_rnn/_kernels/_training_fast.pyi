@@ -4,7 +4,9 @@ from numpy.typing import NDArray
 
 Array = NDArray[np.floating]
 
-def gather_time_major(X: Array, index: NDArray[np.intp], out: Array) -> None: ...
+def gather_time_major(
+    X: Array, index: NDArray[np.intp], out: Array, n_threads: int = 1
+) -> None: ...
 def penalize(
     theta: Array, grad: Array, ranges: NDArray[np.intp], scale: float, n_threads: int
 ) -> tuple[float, float]: ...

@@ -30,12 +30,15 @@ from ._recurrent_common cimport _threads_for
 
 cdef enum:
     BLOCK = 16384
+    # A mini-batch of fewer bytes is gathered on one thread.
+    GATHER_PARALLEL_MIN = 262144
 
 
 def gather_time_major(
     const floating[:, :, ::1] X,           # IN  (N, T, F) batch-first
     const Py_ssize_t[::1] index,           # IN  (B,) rows of X, each in [0, N)
     floating[:, :, ::1] out,               # OUT (T_out, B, F), T_out <= T
+    int n_threads=1,
 ):
     """``out[t, b] = X[index[b], t]`` for the first ``out.shape[0]`` steps.
 
@@ -47,10 +50,14 @@ def gather_time_major(
         The sequences of the mini-batch.
     out : ndarray of shape (T_out, B, F)
         Out: the mini-batch, time-major.
+    n_threads : int
+        Threads for copies of at least ``GATHER_PARALLEL_MIN`` bytes, each
+        thread copying a contiguous range of sequences.
     """
     cdef Py_ssize_t N = X.shape[0], T = X.shape[1], F = X.shape[2]
     cdef Py_ssize_t T_out = out.shape[0], B = out.shape[1]
     cdef Py_ssize_t t, b, row
+    cdef int nt = n_threads if n_threads > 1 and B > 1 else 1
     if index.shape[0] != B or out.shape[2] != F or T_out > T:
         raise ValueError("gather_time_major: inconsistent shapes")
     for b in range(B):
@@ -58,8 +65,10 @@ def gather_time_major(
             raise IndexError(f"gather_time_major: index {index[b]} out of range")
     if T_out == 0 or B == 0 or F == 0:
         return
+    if <size_t> T_out * B * F * sizeof(floating) < GATHER_PARALLEL_MIN:
+        nt = 1
     with nogil:
-        for b in range(B):
+        for b in prange(B, num_threads=nt, schedule="static"):
             row = index[b]
             for t in range(T_out):
                 memcpy(&out[t, b, 0], &X[row, t, 0], F * sizeof(floating))
