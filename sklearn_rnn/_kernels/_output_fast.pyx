@@ -70,10 +70,10 @@ def log_loss_grad(
     """
     cdef Py_ssize_t n = Z.shape[0], k = Z.shape[1], i, j
     cdef double m, s, lse, row, loss = 0
+    cdef double *e  # exp(Z[i] - max Z[i]), one row
     if (Y.shape[0] != n or Y.shape[1] != k or w.shape[0] != n
             or grad.shape[0] != n or grad.shape[1] != k):
         raise ValueError("log_loss_grad: inconsistent shapes")
-    cdef double *e
     if k == 0:
         return 0.0
     e = <double *> malloc(k * sizeof(double))
