@@ -519,7 +519,7 @@ class RecurrentNetwork:
         features = cache["features"]
         dZ2 = dZ.reshape(-1, self.n_outputs)
         np.matmul(features.reshape(-1, features.shape[-1]).T, dZ2, out=gcoef)
-        np.sum(dZ2, axis=0, out=gintercept)
+        np.add.reduce(dZ2, axis=0, out=gintercept)  # (np.sum's wrapper: +3 us)
         buffers = cache["buffers"]
         delta = top_delta = self._unpool(dZ2 @ coef.T, outputs[-1], lengths, buffers)
         cell = CELLS[self.cell]
@@ -543,7 +543,8 @@ class RecurrentNetwork:
             # Only the steps _unpool wrote are non-zero: clear them and give
             # the buffer back zeroed (the kernels do not write to it).
             top_delta[-1] = 0
-            top_delta[0] = 0
+            if self.bidirectional:
+                top_delta[0] = 0
             buffers.zeroed("delta", top_delta.size)
         return grad
 

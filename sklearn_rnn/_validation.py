@@ -240,7 +240,8 @@ def _fast_predict_array(estimator, X, nan_padding):
         X = np.ascontiguousarray(X)
         return _strip_nan_padding(X)
     X = np.ascontiguousarray(X)
-    if not all_finite(X.reshape(-1)):  # compiled: 1.7 us against 4.1 for 800 values
+    # compiled: 1.2 us against NumPy's 4.2 for 800 values, 92 against 128 for 819,200
+    if not all_finite(X.reshape(-1)):
         return None
     lengths = np.empty(X.shape[0], dtype=np.int32)
     lengths.fill(X.shape[1])  # (np.full: 2.4 us)

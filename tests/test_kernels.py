@@ -5,15 +5,19 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from threadpoolctl import threadpool_limits
 
+from sklearn_rnn._base import log_softmax_rows, softmax_rows
 from sklearn_rnn._kernels import _lstm_fast, _rnn_fast
 from sklearn_rnn._kernels._cython_blas import BLAS_Trans, _gemm_memview
 from sklearn_rnn._kernels._openmp_helpers import (
     _openmp_effective_n_threads,
     _openmp_parallelism_enabled,
 )
-from sklearn_rnn._kernels._output_fast import all_finite, log_loss_grad, softmax_rows_inplace
+from sklearn_rnn._kernels._output_fast import (
+    all_finite,
+    log_loss_grad,
+    softmax_rows_inplace,
+)
 from sklearn_rnn._kernels._training_fast import adam_step, gather_time_major, penalize
-from sklearn_rnn._base import log_softmax_rows, softmax_rows
 from sklearn_rnn._network import RecurrentNetwork
 
 NoTrans, Trans = BLAS_Trans.NoTrans, BLAS_Trans.Trans
@@ -394,14 +398,22 @@ def test_log_loss_grad_matches_numpy(dtype, rtol):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_all_finite(dtype):
     assert all_finite(np.empty(0, dtype))
-    a = np.linspace(-1, 1, 101).astype(dtype)
-    a[[0, -1]] = np.finfo(dtype).max, -np.finfo(dtype).max
-    assert all_finite(a)
-    for bad in (np.nan, np.inf, -np.inf):
-        for where in (0, 50, 100):
-            b = a.copy()
-            b[where] = bad
-            assert not all_finite(b), (bad, where)
+    finfo = np.finfo(dtype)
+    # 16 lanes, checked every 4096 values: sizes and positions around both
+    for n in (1, 15, 16, 17, 4095, 4096, 4097, 10_000):
+        a = np.linspace(-1, 1, n).astype(dtype)
+        a[0] = finfo.max
+        a[-1] = -finfo.max
+        a[n // 2] = -0.0
+        a[n // 3] = finfo.smallest_subnormal
+        assert all_finite(a), n
+        for bad in (np.nan, np.inf, -np.inf):
+            for where in {0, 15, 16, n // 2, 4095, 4096, n - 1}:
+                if where < n:
+                    b = a.copy()
+                    b[where] = bad
+                    assert not all_finite(b), (n, bad, where)
+
 
 def test_predict_asks_for_threads_only_when_a_kernel_could_use_them(monkeypatch):
     import sklearn_rnn._recurrent as recurrent_module

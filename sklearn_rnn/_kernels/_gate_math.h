@@ -609,6 +609,40 @@ SKRNN_DEFINE_PENALIZE(double, f64, SKRNN_SIMD_FN)
 #undef SKRNN_DEFINE_PENALIZE
 #undef SKRNN_LANES_SUM
 
+/* 1 when a[0..n) holds no NaN and no infinity, else 0. x * 0 is 0 for a
+ * finite x and NaN otherwise, so sums of x * 0 over 16 lanes (vectorised,
+ * no branch per value) tell, checked every 4096 values. A loop testing each
+ * value and stopping at the first stayed scalar: 4.4x slower than NumPy's
+ * isfinite(...).all() on 819,200 float32 values (561 against 127 us; this
+ * loop: 92 us). gcc may fold x * 0 to 0 only under -ffinite-math-only and
+ * -fno-signed-zeros (-ffast-math), which this package never uses. */
+#define SKRNN_DEFINE_ALL_FINITE(T, S, ROW)                                     \
+ROW int skrnn_all_finite_##S(ptrdiff_t n, const T *SKRNN_RESTRICT a)           \
+{                                                                              \
+    T acc[16] = {0}, sum;                                                      \
+    ptrdiff_t i0, i, end, n16;                                                 \
+    int l;                                                                     \
+    for (i0 = 0; i0 < n; i0 = end) {                                           \
+        end = n - i0 > 4096 ? i0 + 4096 : n;                                   \
+        n16 = i0 + (end - i0) / 16 * 16;                                       \
+        for (i = i0; i < n16; i += 16)                                         \
+            for (l = 0; l < 16; l++)                                           \
+                acc[l] += a[i + l] * 0;                                        \
+        for (i = n16; i < end; i++)                                            \
+            acc[0] += a[i] * 0;                                                \
+        sum = 0;                                                               \
+        for (l = 0; l < 16; l++)                                               \
+            sum += acc[l];                                                     \
+        if (sum != sum)                                                        \
+            return 0;                                                          \
+    }                                                                          \
+    return 1;                                                                  \
+}
+
+SKRNN_DEFINE_ALL_FINITE(float, f32, SKRNN_SIMD_FN)
+SKRNN_DEFINE_ALL_FINITE(double, f64, SKRNN_SIMD_FN)
+#undef SKRNN_DEFINE_ALL_FINITE
+
 #undef SKRNN_DEFINE_ROWS
 
 #endif /* SKLEARN_RNN_GATE_MATH_H */

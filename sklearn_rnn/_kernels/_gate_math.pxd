@@ -52,6 +52,8 @@ cdef extern from "_gate_math.h" nogil:
     double skrnn_penalize_f64(Py_ssize_t n, const double *w, double *g, double s)
     double skrnn_sum_sq_f32(Py_ssize_t n, const float *a)
     double skrnn_sum_sq_f64(Py_ssize_t n, const double *a)
+    int skrnn_all_finite_f32(Py_ssize_t n, const float *a)
+    int skrnn_all_finite_f64(Py_ssize_t n, const double *a)
     void skrnn_pack_f32(int k, int n, const float *W, Py_ssize_t sp,
                         Py_ssize_t sj, float *P)
     void skrnn_pack_f64(int k, int n, const double *W, Py_ssize_t sp,

@@ -16,8 +16,10 @@ Design:
 """
 
 from cython cimport floating
-from libc.math cimport exp, log, isfinite
+from libc.math cimport exp, log
 from libc.stdlib cimport malloc, free
+
+from ._gate_math cimport skrnn_all_finite_f32, skrnn_all_finite_f64
 
 
 def softmax_rows_inplace(floating[:, ::1] Z):
@@ -101,12 +103,13 @@ def log_loss_grad(
 
 
 def all_finite(const floating[::1] a):
-    """True when no value of ``a`` is NaN or infinite (stops at the first)."""
-    cdef Py_ssize_t i, n = a.shape[0]
+    """True when no value of ``a`` is NaN or infinite (``_gate_math.h``)."""
+    cdef int ok
+    if a.shape[0] == 0:
+        return True
     with nogil:
-        for i in range(n):
-            if not isfinite(a[i]):
-                break
+        if floating is float:
+            ok = skrnn_all_finite_f32(a.shape[0], &a[0])
         else:
-            i = n
-    return i == n
+            ok = skrnn_all_finite_f64(a.shape[0], &a[0])
+    return ok != 0
