@@ -93,7 +93,9 @@ def test_step_product_every_block_shape(dtype, rtol):
     # step product (_gate_math.h): whole panels of 3 vectors, 1 and 2
     # vector tails, scalar edge columns; 4-row blocks, leftover rows, the
     # 3-panel single-row block (H >= 72 floats, >= 36 doubles) and the
-    # 2-panel one (H = 50 floats, H = 24 and 31 doubles).
+    # 2-panel one (H = 50 floats, H = 24 and 31 doubles). The forward sweep
+    # packs W_hh^T in 8 x 8 (float32) or 4 x 4 (float64) transposed tiles
+    # plus scalar edges: H = 1, 5, 13, 21, 77 leave edges in both directions.
     for H in [1, 5, 8, 13, 16, 21, 24, 31, 40, 50, 72, 77]:
         for B in [1, 3, 4, 7, 9, 13]:
             args, lengths = make_problem(T=4, B=B, F=3, H=H, dtype=dtype, seed=H * B)
