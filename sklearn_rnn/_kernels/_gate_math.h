@@ -412,52 +412,57 @@ typedef double skrnn_vf64_u __attribute__((vector_size(32), aligned(8)));
  * W_hh^T of an LSTM with H = 512 (4 MB) cost ~1 ms per kernel call. */
 #define SKRNN_TILE_f32 8
 #define SKRNN_TILE_f64 4
+/* Two-vector shuffles with constant indices: __builtin_shufflevector in
+ * clang and gcc >= 12, __builtin_shuffle with a mask vector in older gcc. */
+#if defined(__clang__) || __GNUC__ >= 12
+#define SKRNN_SHUFFLE_f32(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#define SKRNN_SHUFFLE_f64(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
 typedef int skrnn_vi32 __attribute__((vector_size(32)));
 typedef long long skrnn_vi64 __attribute__((vector_size(32)));
+#define SKRNN_SHUFFLE_f32(a, b, ...) __builtin_shuffle(a, b, (skrnn_vi32){__VA_ARGS__})
+#define SKRNN_SHUFFLE_f64(a, b, ...) __builtin_shuffle(a, b, (skrnn_vi64){__VA_ARGS__})
+#endif
 SKRNN_INLINE void skrnn_tile_f32(const float *SKRNN_RESTRICT src, ptrdiff_t lds,
                                  float *SKRNN_RESTRICT dst, int ldd)
 {
-    const skrnn_vi32 lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
-    const skrnn_vi32 q0 = {0, 1, 8, 9, 4, 5, 12, 13}, q1 = {2, 3, 10, 11, 6, 7, 14, 15};
-    const skrnn_vi32 h0 = {0, 1, 2, 3, 8, 9, 10, 11}, h1 = {4, 5, 6, 7, 12, 13, 14, 15};
     skrnn_vf32 r[8], t[8], u[8];
     int q;
     for (q = 0; q < 8; q++)
         r[q] = *(const skrnn_vf32_u *)(src + q * lds);
-    for (q = 0; q < 8; q += 2) {
-        t[q] = __builtin_shuffle(r[q], r[q + 1], lo);
-        t[q + 1] = __builtin_shuffle(r[q], r[q + 1], hi);
+    for (q = 0; q < 8; q += 2) { /* interleave rows q and q + 1 */
+        t[q] = SKRNN_SHUFFLE_f32(r[q], r[q + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[q + 1] = SKRNN_SHUFFLE_f32(r[q], r[q + 1], 2, 10, 3, 11, 6, 14, 7, 15);
     }
     for (q = 0; q < 8; q += 4) { /* u[q + i]: columns i and i + 4 of rows q..q+3 */
-        u[q] = __builtin_shuffle(t[q], t[q + 2], q0);
-        u[q + 1] = __builtin_shuffle(t[q], t[q + 2], q1);
-        u[q + 2] = __builtin_shuffle(t[q + 1], t[q + 3], q0);
-        u[q + 3] = __builtin_shuffle(t[q + 1], t[q + 3], q1);
+        u[q] = SKRNN_SHUFFLE_f32(t[q], t[q + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[q + 1] = SKRNN_SHUFFLE_f32(t[q], t[q + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[q + 2] = SKRNN_SHUFFLE_f32(t[q + 1], t[q + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[q + 3] = SKRNN_SHUFFLE_f32(t[q + 1], t[q + 3], 2, 3, 10, 11, 6, 7, 14, 15);
     }
-    for (q = 0; q < 4; q++) {
-        *(skrnn_vf32_u *)(dst + (size_t)q * ldd) = __builtin_shuffle(u[q], u[q + 4], h0);
+    for (q = 0; q < 4; q++) { /* columns q and q + 4 of all 8 rows */
+        *(skrnn_vf32_u *)(dst + (size_t)q * ldd)
+            = SKRNN_SHUFFLE_f32(u[q], u[q + 4], 0, 1, 2, 3, 8, 9, 10, 11);
         *(skrnn_vf32_u *)(dst + (size_t)(q + 4) * ldd)
-            = __builtin_shuffle(u[q], u[q + 4], h1);
+            = SKRNN_SHUFFLE_f32(u[q], u[q + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     }
 }
 
 SKRNN_INLINE void skrnn_tile_f64(const double *SKRNN_RESTRICT src, ptrdiff_t lds,
                                  double *SKRNN_RESTRICT dst, int ldd)
 {
-    const skrnn_vi64 lo = {0, 4, 2, 6}, hi = {1, 5, 3, 7};
-    const skrnn_vi64 h0 = {0, 1, 4, 5}, h1 = {2, 3, 6, 7};
     skrnn_vf64 r[4], t[4];
     int q;
     for (q = 0; q < 4; q++)
         r[q] = *(const skrnn_vf64_u *)(src + q * lds);
-    t[0] = __builtin_shuffle(r[0], r[1], lo); /* columns 0 and 2 of rows 0-1 */
-    t[1] = __builtin_shuffle(r[0], r[1], hi); /* columns 1 and 3 */
-    t[2] = __builtin_shuffle(r[2], r[3], lo);
-    t[3] = __builtin_shuffle(r[2], r[3], hi);
-    *(skrnn_vf64_u *)dst = __builtin_shuffle(t[0], t[2], h0);
-    *(skrnn_vf64_u *)(dst + ldd) = __builtin_shuffle(t[1], t[3], h0);
-    *(skrnn_vf64_u *)(dst + 2 * (size_t)ldd) = __builtin_shuffle(t[0], t[2], h1);
-    *(skrnn_vf64_u *)(dst + 3 * (size_t)ldd) = __builtin_shuffle(t[1], t[3], h1);
+    t[0] = SKRNN_SHUFFLE_f64(r[0], r[1], 0, 4, 2, 6); /* columns 0, 2 of rows 0-1 */
+    t[1] = SKRNN_SHUFFLE_f64(r[0], r[1], 1, 5, 3, 7); /* columns 1, 3 */
+    t[2] = SKRNN_SHUFFLE_f64(r[2], r[3], 0, 4, 2, 6);
+    t[3] = SKRNN_SHUFFLE_f64(r[2], r[3], 1, 5, 3, 7);
+    *(skrnn_vf64_u *)dst = SKRNN_SHUFFLE_f64(t[0], t[2], 0, 1, 4, 5);
+    *(skrnn_vf64_u *)(dst + ldd) = SKRNN_SHUFFLE_f64(t[1], t[3], 0, 1, 4, 5);
+    *(skrnn_vf64_u *)(dst + 2 * (size_t)ldd) = SKRNN_SHUFFLE_f64(t[0], t[2], 2, 3, 6, 7);
+    *(skrnn_vf64_u *)(dst + 3 * (size_t)ldd) = SKRNN_SHUFFLE_f64(t[1], t[3], 2, 3, 6, 7);
 }
 
 /* MR rows x NP panels x NV vectors of columns, the accumulators in
