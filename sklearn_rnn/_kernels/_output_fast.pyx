@@ -22,6 +22,22 @@ from libc.stdlib cimport malloc, free
 from ._gate_math cimport skrnn_all_finite_f32, skrnn_all_finite_f64
 
 
+cdef inline double _exp_shifted(const floating *z, Py_ssize_t k,
+                                double *e) noexcept nogil:
+    """e = exp(z - max z) in double; returns max z + log(sum e), i.e.
+    log(sum exp z), and leaves 1 / sum e in e[k]."""
+    cdef Py_ssize_t j
+    cdef double m = z[0], s = 0
+    for j in range(1, k):
+        if z[j] > m:
+            m = z[j]
+    for j in range(k):
+        e[j] = exp(z[j] - m)
+        s += e[j]
+    e[k] = 1 / s
+    return m + log(s)
+
+
 def softmax_rows_inplace(floating[:, ::1] Z):
     """``Z[i] = exp(Z[i] - max Z[i]) / sum exp(Z[i] - max Z[i])``, in place.
 
@@ -31,22 +47,18 @@ def softmax_rows_inplace(floating[:, ::1] Z):
         Logits in, probabilities out.
     """
     cdef Py_ssize_t n = Z.shape[0], k = Z.shape[1], i, j
-    cdef double m, s
-    if k == 0:
+    cdef double *e  # exp(Z[i] - max Z[i]) and 1 / their sum, one row
+    if k == 0 or n == 0:
         return
+    e = <double *> malloc((k + 1) * sizeof(double))
+    if e == NULL:
+        raise MemoryError()
     with nogil:
         for i in range(n):
-            m = Z[i, 0]
-            for j in range(1, k):
-                if Z[i, j] > m:
-                    m = Z[i, j]
-            s = 0
+            _exp_shifted(&Z[i, 0], k, e)
             for j in range(k):
-                Z[i, j] = <floating> exp(Z[i, j] - m)
-                s += Z[i, j]
-            s = 1 / s
-            for j in range(k):
-                Z[i, j] = <floating> (Z[i, j] * s)
+                Z[i, j] = <floating> (e[j] * e[k])
+        free(e)
 
 
 def log_loss_grad(
@@ -71,32 +83,23 @@ def log_loss_grad(
         ``-sum_i w[i] sum_j Y[i, j] log softmax(Z[i])[j]``.
     """
     cdef Py_ssize_t n = Z.shape[0], k = Z.shape[1], i, j
-    cdef double m, s, lse, row, loss = 0
-    cdef double *e  # exp(Z[i] - max Z[i]), one row
+    cdef double lse, row, loss = 0
+    cdef double *e  # exp(Z[i] - max Z[i]) and 1 / their sum, one row
     if (Y.shape[0] != n or Y.shape[1] != k or w.shape[0] != n
             or grad.shape[0] != n or grad.shape[1] != k):
         raise ValueError("log_loss_grad: inconsistent shapes")
-    if k == 0:
+    if k == 0 or n == 0:
         return 0.0
-    e = <double *> malloc(k * sizeof(double))
+    e = <double *> malloc((k + 1) * sizeof(double))
     if e == NULL:
         raise MemoryError()
     with nogil:
         for i in range(n):
-            m = Z[i, 0]
-            for j in range(1, k):
-                if Z[i, j] > m:
-                    m = Z[i, j]
-            s = 0
-            for j in range(k):
-                e[j] = exp(Z[i, j] - m)
-                s += e[j]
-            lse = m + log(s)
-            s = 1 / s
+            lse = _exp_shifted(&Z[i, 0], k, e)
             row = 0
             for j in range(k):
                 row += Y[i, j] * (Z[i, j] - lse)
-                grad[i, j] = <floating> ((e[j] * s - Y[i, j]) * w[i])
+                grad[i, j] = <floating> ((e[j] * e[k] - Y[i, j]) * w[i])
             loss -= w[i] * row
         free(e)
     return loss
