@@ -7,6 +7,13 @@ time inside the kernel adapters (``_network.py`` forward/backward of each
 cell, which call the Cython kernels) with a timer around each call, against
 the wall time of the whole fit. Medians of 5 fits after a warm-up.
 
+A second table splits the outside time per mini-batch: the batch gather,
+the loss, the L2 penalty, the optimizer (compiled passes, but outside the
+cell kernels by the target's definition) and the rest (the output layer,
+NumPy and Python between the calls), plus the per-fit setup (validation,
+target encoding, initialisation) spread over the batches. Each piece is
+timed by wrapping the function that ``fit`` calls.
+
 Why timers and not cProfile: cProfile adds about a microsecond to every
 Python call, and nearly all Python calls are outside the kernels, so it
 inflated the "outside" share (rnn: 11.3% under cProfile against 6-7% by
@@ -22,8 +29,10 @@ import warnings
 
 import numpy as np
 
+import sklearn_rnn._recurrent as recurrent
 from sklearn_rnn import RNNClassifier
 from sklearn_rnn._network import CELLS
+from sklearn_rnn._stochastic_optimizers import AdamOptimizer
 
 B, T, F, H, N_BATCHES, REPEATS = 64, 100, 32, 128, 16, 5
 
@@ -52,6 +61,63 @@ class TimedAdapter:
         return self._timed(self.adapter.backward, *args, **kwargs)
 
 
+class Stopwatch:
+    """Wraps functions that ``fit`` calls, summing their wall time by label."""
+
+    def __init__(self):
+        self.seconds = {}
+        self._undo = []
+
+    def wrap(self, owner, name, label, getter=getattr, setter=setattr):
+        original = getter(owner, name)
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[label] = self.seconds.get(label, 0.0) + (
+                    time.perf_counter() - t0
+                )
+
+        setter(owner, name, timed)
+        self._undo.append(lambda: setter(owner, name, original))
+
+    def restore(self):
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
+
+
+def outside_breakdown(est, X, y, cell, n_batches):
+    """Median us per mini-batch of each piece of the time outside the kernels."""
+    runs = []
+    for _ in range(REPEATS):
+        watch = Stopwatch()
+        watch.wrap(recurrent, "gather_time_major", "gather")
+        watch.wrap(recurrent, "penalize", "penalty")
+        watch.wrap(AdamOptimizer, "update_params", "optimizer")
+        watch.wrap(recurrent.BaseRecurrent, "_fit_stochastic", "epochs")
+        watch.wrap(recurrent.LOSS_FUNCTIONS, est._loss, "loss",
+                   dict.__getitem__, dict.__setitem__)  # fmt: skip
+        CELLS[cell] = kernels = TimedAdapter(CELLS[cell])
+        try:
+            t0 = time.perf_counter()
+            est.fit(X, y)
+            elapsed = time.perf_counter() - t0
+        finally:
+            CELLS[cell] = kernels.adapter
+            watch.restore()
+        sec = watch.seconds
+        pieces = {
+            k: sec.get(k, 0.0) for k in ("gather", "loss", "penalty", "optimizer")
+        }
+        pieces["rest"] = sec["epochs"] - kernels.seconds - sum(pieces.values())
+        pieces["setup"] = elapsed - sec["epochs"]
+        runs.append(pieces)
+    return {k: 1e6 * statistics.median(r[k] for r in runs) / n_batches for k in runs[0]}
+
+
 def main(cells):
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(0)
@@ -61,6 +127,7 @@ def main(cells):
           f"2 epochs, median of {REPEATS} fits")  # fmt: skip
     print("| cell | fit | in kernels | outside kernels |")
     print("|---|---:|---:|---:|")
+    breakdowns = {}
     for cell in cells:
         est = RNNClassifier(
             cell=cell, hidden_layer_sizes=(H,), batch_size=B, max_iter=2,
@@ -81,6 +148,15 @@ def main(cells):
         inside = statistics.median(i for _, i in runs)
         share = statistics.median(1 - i / e for e, i in runs)
         print(f"| {cell} | {elapsed:.3f} s | {inside:.3f} s | {100 * share:.1f}% |")
+        breakdowns[cell] = outside_breakdown(est, X, y, cell, 2 * N_BATCHES)
+    print()
+    print("Outside the kernels, us per mini-batch (median of "
+          f"{REPEATS} fits; setup: the rest of fit, spread over the batches)")  # fmt: skip
+    names = ["gather", "loss", "penalty", "optimizer", "rest", "setup"]
+    print("| cell | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for cell, pieces in breakdowns.items():
+        print(f"| {cell} | " + " | ".join(f"{pieces[k]:.0f}" for k in names) + " |")
 
 
 if __name__ == "__main__":
