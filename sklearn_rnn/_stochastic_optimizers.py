@@ -6,6 +6,8 @@ are single contiguous arrays: Adam's update is one compiled OpenMP pass
 (``_kernels._training_fast.adam_step``), SGD's a few NumPy passes.
 """
 
+import math
+
 import numpy as np
 
 from ._kernels._training_fast import adam_step
@@ -126,7 +128,7 @@ class AdamOptimizer(BaseOptimizer):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         self.learning_rate = float(
-            self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+            self.learning_rate_init * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         )
         adam_step(params, grads, self.ms, self.vs, self.learning_rate, b1, b2,
                   self.epsilon, n_threads)  # fmt: skip
