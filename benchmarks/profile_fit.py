@@ -148,7 +148,8 @@ def main(cells):
         inside = statistics.median(i for _, i in runs)
         share = statistics.median(1 - i / e for e, i in runs)
         print(f"| {cell} | {elapsed:.3f} s | {inside:.3f} s | {100 * share:.1f}% |")
-        breakdowns[cell] = outside_breakdown(est, X, y, cell, 2 * N_BATCHES)
+        n_batches = est.max_iter * N_BATCHES
+        breakdowns[cell] = outside_breakdown(est, X, y, cell, n_batches)
     print()
     print("Outside the kernels, us per mini-batch (median of "
           f"{REPEATS} fits; setup: the rest of fit, spread over the batches)")  # fmt: skip
