@@ -2,18 +2,19 @@
 
 The recurrent layers run in the compiled kernels; the small dense output layer,
 its activation and the loss run here, once per mini-batch, in NumPy except
-the softmax cross-entropy: one compiled pass (``_kernels._output_fast``) in
-place of ~10 NumPy calls, 16 against 27 us for a (64, 10) batch here.
-``softmax_rows`` and ``log_softmax_rows`` stay the NumPy references it is
-tested against. Losses are computed from the raw outputs (logits), which is
-exact and stable where ``log(probability)`` would underflow. Registries use
-the same names as the estimators' ``out_activation_`` and loss attributes.
+the softmax and the softmax cross-entropy: compiled passes
+(``_kernels._output_fast``) in place of ~10 NumPy calls, 16 against 27 us
+for the loss of a (64, 10) batch here. ``softmax_rows`` and
+``log_softmax_rows`` stay the NumPy references they are tested against.
+Losses are computed from the raw outputs (logits), which is exact and stable
+where ``log(probability)`` would underflow. Registries use the same names as
+the estimators' ``out_activation_`` and loss attributes.
 """
 
 import numpy as np
 from scipy.special import expit
 
-from ._kernels._output_fast import log_loss_grad
+from ._kernels._output_fast import log_loss_grad, softmax_rows_inplace
 
 
 def identity(Z):
@@ -44,10 +45,19 @@ def log_softmax_rows(Z):
     return S
 
 
+def softmax(Z):
+    """Softmax output activation: the compiled pass over each row (1.6 us
+    against ``softmax_rows``' 6.5 for one sequence's logits). Overwrites
+    ``Z`` when it is C-contiguous: the logits are not used again."""
+    P = np.ascontiguousarray(Z)
+    softmax_rows_inplace(P)
+    return P
+
+
 OUT_ACTIVATIONS = {
     "identity": identity,
     "logistic": logistic,
-    "softmax": softmax_rows,
+    "softmax": softmax,
 }
 
 

@@ -55,7 +55,7 @@ from ._compat import (
 )
 from ._kernels import _rnn_fast
 from ._kernels._openmp_helpers import _openmp_effective_n_threads
-from ._kernels._output_fast import all_finite, softmax_rows_inplace
+from ._kernels._output_fast import all_finite
 from ._kernels._training_fast import gather_time_major, penalize
 from ._network import CELLS, POOLINGS, RecurrentNetwork, Workspace
 from ._stochastic_optimizers import AdamOptimizer, SGDOptimizer
@@ -1548,11 +1548,7 @@ class RNNClassifier(ClassifierMixin, BaseRecurrent):
 
     def _proba_rows(self, Z):
         """Probabilities from the logits ``Z`` (overwritten by a softmax)."""
-        if self.out_activation_ == "softmax":
-            P = np.ascontiguousarray(Z)
-            softmax_rows_inplace(P)  # compiled: 1.6 us against NumPy's 6.5
-        else:
-            P = OUT_ACTIVATIONS[self.out_activation_](Z)
+        P = OUT_ACTIVATIONS[self.out_activation_](Z)
         if self._label_binarizer.y_type_ == "binary":
             return np.hstack([1 - P, P])
         return P
