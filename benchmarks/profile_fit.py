@@ -8,9 +8,9 @@ cell, which call the Cython kernels) with a timer around each call, against
 the wall time of the whole fit. Medians of 5 fits after a warm-up.
 
 A second table splits the outside time per mini-batch: the batch gather,
-the loss, the L2 penalty, the optimizer (compiled passes, but outside the
-cell kernels by the target's definition) and the rest (the output layer,
-NumPy and Python between the calls), plus the per-fit setup (validation,
+the output layer with the loss (one compiled call, ``dense_loss_grad``), the
+L2 penalty, the optimizer (compiled passes, but outside the cell kernels by
+the target's definition) and the rest (NumPy and Python between the calls), plus the per-fit setup (validation,
 target encoding, initialisation) spread over the batches. Each piece is
 timed by wrapping the function that ``fit`` calls.
 
@@ -29,6 +29,7 @@ import warnings
 
 import numpy as np
 
+import sklearn_rnn._network as network
 import sklearn_rnn._recurrent as recurrent
 from sklearn_rnn import RNNClassifier
 from sklearn_rnn._network import CELLS
@@ -98,8 +99,7 @@ def outside_breakdown(est, X, y, cell, n_batches):
         watch.wrap(recurrent, "penalize", "penalty")
         watch.wrap(AdamOptimizer, "update_params", "optimizer")
         watch.wrap(recurrent.BaseRecurrent, "_fit_stochastic", "epochs")
-        watch.wrap(recurrent.LOSS_FUNCTIONS, est._loss, "loss",
-                   dict.__getitem__, dict.__setitem__)  # fmt: skip
+        watch.wrap(network, "dense_loss_grad", "output+loss")
         CELLS[cell] = kernels = TimedAdapter(CELLS[cell])
         try:
             t0 = time.perf_counter()
@@ -110,7 +110,7 @@ def outside_breakdown(est, X, y, cell, n_batches):
             watch.restore()
         sec = watch.seconds
         pieces = {
-            k: sec.get(k, 0.0) for k in ("gather", "loss", "penalty", "optimizer")
+            k: sec.get(k, 0.0) for k in ("gather", "output+loss", "penalty", "optimizer")
         }
         pieces["rest"] = sec["epochs"] - kernels.seconds - sum(pieces.values())
         pieces["setup"] = elapsed - sec["epochs"]
@@ -153,7 +153,7 @@ def main(cells):
     print()
     print("Outside the kernels, us per mini-batch (median of "
           f"{REPEATS} fits; setup: the rest of fit, spread over the batches)")  # fmt: skip
-    names = ["gather", "loss", "penalty", "optimizer", "rest", "setup"]
+    names = ["gather", "output+loss", "penalty", "optimizer", "rest", "setup"]
     print("| cell | " + " | ".join(names) + " |")
     print("|---|" + "---:|" * len(names))
     for cell, pieces in breakdowns.items():

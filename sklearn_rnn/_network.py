@@ -27,6 +27,12 @@ import numpy as np
 import scipy.linalg
 
 from ._kernels import _gru_fast, _lstm_fast, _rnn_fast
+from ._kernels._output_fast import (
+    LOSSES,
+    dense_backward,
+    dense_forward,
+    dense_loss_grad,
+)
 
 POOLINGS = ("last", "mean", "max", "sequence")
 
@@ -428,13 +434,63 @@ class RecurrentNetwork:
                                  buffers)  # fmt: skip
         cache["buffers"] = buffers
         features = self._pool(cache["outputs"][-1], lengths, self.pooling)
+        features = features.reshape(-1, features.shape[-1])
         cache["features"] = features
-        T, B = X.shape[:2]
-        Z = features.reshape(-1, features.shape[-1]) @ coef
-        Z += intercept
+        Z = np.empty((features.shape[0], self.n_outputs), dtype=X.dtype)
+        dense_forward(features, coef, intercept, Z)
         if self.pooling == "sequence":
-            Z = Z.reshape(T, B, -1)
+            Z = Z.reshape(X.shape[0], X.shape[1], -1)
         return Z, cache
+
+    def loss_grad(self, theta, grad, X, lengths, Y, w, loss, n_threads, *,
+                  dropout=0.0, random_state=None, buffers=None, bptt_steps=0):  # fmt: skip
+        """Loss of one time-major mini-batch; fills ``grad`` with its gradient.
+
+        The output layer, the loss and the output layer's gradient are one
+        compiled call (``_output_fast.dense_loss_grad``) between the
+        recurrent layers' passes.
+
+        Parameters
+        ----------
+        theta, grad : ndarray of shape (size,)
+        X, lengths, n_threads, dropout, random_state, buffers
+            As in :meth:`forward`.
+        Y : ndarray
+            Targets: (B, n_outputs), or for pooling='sequence' those of the
+            first T' steps, (T', B, n_outputs) (T' = T - 1 when the target
+            is the next step).
+        w : ndarray of shape (rows of Y,) or None
+            Row weights summing to one (0 for rows that do not count); None
+            for the mean.
+        loss : str
+            A name of ``_base.LOSS_FUNCTIONS``.
+        bptt_steps : int
+            As in :meth:`backward`.
+
+        Returns
+        -------
+        loss : float
+        """
+        layers, coef, intercept = self.unpack(theta)
+        _, gcoef, gintercept = self.unpack(grad)
+        cache = self._run_layers(layers, X, lengths, n_threads, dropout, random_state,
+                                 buffers)  # fmt: skip
+        cache["buffers"] = buffers
+        top = cache["outputs"][-1]
+        if self.pooling == "sequence":
+            features = top[: Y.shape[0]]
+        else:
+            features = self._pool(top, lengths, self.pooling)
+        features = features.reshape(-1, top.shape[-1])
+        Y = np.ascontiguousarray(Y.reshape(-1, self.n_outputs), dtype=X.dtype)
+        work = _empty(buffers, "Z", Y.shape, X.dtype)
+        delta, dfeatures = self._feature_grad(top, features.shape[0], buffers)
+        value = dense_loss_grad(features, coef, intercept, Y, w, LOSSES[loss], work,
+                                gcoef, gintercept, dfeatures)  # fmt: skip
+        if delta is None:
+            delta = self._unpool(dfeatures, top, lengths, buffers)
+        self._backward_layers(layers, grad, cache, delta, n_threads, bptt_steps)
+        return value
 
     def features(self, theta, X, lengths, n_threads, pooling):
         """The pooled top-layer states: what ``transform`` returns.
@@ -488,11 +544,30 @@ class RecurrentNetwork:
         masked = np.where(valid, top, -np.inf)
         return masked.max(axis=0)
 
-    def _unpool(self, dfeatures, top, lengths, buffers):
-        """dL/d(top layer states) from dL/d(pooled features)."""
-        T = top.shape[0]
+    def _feature_grad(self, top, n_rows, buffers):
+        """Where the output layer writes dL/d(features), (n_rows, D*H).
+
+        Returns ``(delta, dfeatures)``. For pooling='sequence' and 'last' in
+        one direction ``dfeatures`` is a view of ``delta``, the top layer's
+        (T, B, D*H) gradient, whose other rows are zero: no copy. Otherwise
+        ``delta`` is None and :meth:`_unpool` spreads ``dfeatures`` into it.
+        """
+        T, B, width = top.shape
         if self.pooling == "sequence":
-            return np.ascontiguousarray(dfeatures.reshape(top.shape))
+            delta = _empty(buffers, "delta", top.shape, top.dtype)
+            steps = n_rows // B
+            if steps < T:  # next-step targets: the last step has none
+                delta[steps:] = 0
+            return delta, delta[:steps].reshape(n_rows, width)
+        if self.pooling == "last" and not self.bidirectional:
+            delta = _zeros(buffers, "delta", top.shape, top.dtype)
+            return delta, delta[T - 1]
+        return None, _empty(buffers, "dfeatures", (n_rows, width), top.dtype)
+
+    def _unpool(self, dfeatures, top, lengths, buffers):
+        """dL/d(top layer states) from dL/d(pooled features): pooling 'mean',
+        'max', and 'last' in both directions."""
+        T = top.shape[0]
         if self.pooling == "mean":  # every element is written
             delta = _empty(buffers, "delta", top.shape, top.dtype)
         else:
@@ -500,8 +575,7 @@ class RecurrentNetwork:
         if self.pooling == "last":
             H = self.hidden_sizes[-1]
             delta[T - 1, :, :H] = dfeatures[:, :H]
-            if self.bidirectional:
-                delta[0, :, H:] = dfeatures[:, H:]
+            delta[0, :, H:] = dfeatures[:, H:]
             return delta
         valid = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
         if self.pooling == "mean":
@@ -514,14 +588,24 @@ class RecurrentNetwork:
     def backward(self, theta, cache, dZ, grad, n_threads, *, bptt_steps=0):
         """Fill ``grad`` (same layout as ``theta``) with dL/dtheta given dL/dZ."""
         layers, coef, _ = self.unpack(theta)
-        glayers, gcoef, gintercept = self.unpack(grad)
-        inputs, outputs, lengths = cache["inputs"], cache["outputs"], cache["lengths"]
+        _, gcoef, gintercept = self.unpack(grad)
         features = cache["features"]
-        dZ2 = dZ.reshape(-1, self.n_outputs)
-        np.matmul(features.reshape(-1, features.shape[-1]).T, dZ2, out=gcoef)
-        np.add.reduce(dZ2, axis=0, out=gintercept)  # (np.sum's wrapper: +3 us)
+        dZ = np.ascontiguousarray(dZ.reshape(-1, self.n_outputs))
+        top = cache["outputs"][-1]
+        delta, dfeatures = self._feature_grad(top, features.shape[0], cache["buffers"])
+        dense_backward(features, coef, dZ, gcoef, gintercept, dfeatures)
+        if delta is None:
+            delta = self._unpool(dfeatures, top, cache["lengths"], cache["buffers"])
+        self._backward_layers(layers, grad, cache, delta, n_threads, bptt_steps)
+        return grad
+
+    def _backward_layers(self, layers, grad, cache, delta, n_threads, bptt_steps):
+        """BPTT through the recurrent layers from ``delta``, dL/d(top layer
+        states); fills their part of ``grad``."""
+        glayers, _, _ = self.unpack(grad)
+        inputs, outputs, lengths = cache["inputs"], cache["outputs"], cache["lengths"]
         buffers = cache["buffers"]
-        delta = top_delta = self._unpool(dZ2 @ coef.T, outputs[-1], lengths, buffers)
+        top_delta = delta
         cell = CELLS[self.cell]
         act = _rnn_fast.ACTIVATIONS[self.activation]
         for i in range(len(layers) - 1, -1, -1):
@@ -540,13 +624,12 @@ class RecurrentNetwork:
                 mask = cache["masks"][i - 1]
                 delta = grad_x if mask is None else grad_x * mask
         if buffers is not None and self.pooling == "last":
-            # Only the steps _unpool wrote are non-zero: clear them and give
-            # the buffer back zeroed (the kernels do not write to it).
+            # Only the steps the output layer wrote are non-zero: clear them
+            # and give the buffer back zeroed (the kernels do not write to it).
             top_delta[-1] = 0
             if self.bidirectional:
                 top_delta[0] = 0
             buffers.zeroed("delta", top_delta.size)
-        return grad
 
 
 def _orthogonal(gaussian):

@@ -44,7 +44,13 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import ThreadpoolController
 
-from ._base import LOSS_ACTIVATION, LOSS_FUNCTIONS, OUT_ACTIVATIONS, log_probabilities
+from ._base import (
+    LOSS_ACTIVATION,
+    LOSS_FUNCTIONS,
+    OUT_ACTIVATIONS,
+    _row_weights,
+    log_probabilities,
+)
 from ._compat import (
     Interval,
     StrOptions,
@@ -675,22 +681,26 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
     def _loss_grad(self, theta, grad, X, lengths, Y, sample_weight, buffers=None):
         """Loss of one time-major mini-batch; fills ``grad`` in place.
 
+        ``Y``: (B, n_outputs) targets, (T, B, n_outputs) per step, or None
+        for next-step prediction (the target of step t is ``X[t + 1]``).
         ``buffers``: the fit's :class:`Workspace` (fresh arrays if None).
         """
         net = self._net
-        Z, cache = net.forward(
-            theta, X, lengths, self._n_threads, dropout=self.dropout,
-            random_state=self._random_state, buffers=buffers,
-        )  # fmt: skip
         if Y is None:
-            loss, dZ = _next_step_loss(Z, X, lengths, sample_weight)
-        elif Z.ndim == 3:
-            loss, dZ = _step_loss(self._loss, Z, Y, _step_mask(Z.shape[0], lengths),
-                                  sample_weight)  # fmt: skip
+            loss_name, Y = "squared_error", X[1:]
+            w = _step_weights(X.shape[0] - 1, lengths - 1, sample_weight, X.dtype)
+        elif Y.ndim == 3:
+            loss_name = self._loss
+            w = _step_weights(X.shape[0], lengths, sample_weight, X.dtype)
         else:
-            loss, dZ = LOSS_FUNCTIONS[self._loss](Z, Y, sample_weight)
-        net.backward(theta, cache, dZ, grad, self._n_threads,
-                     bptt_steps=self.bptt_steps or 0)  # fmt: skip
+            loss_name = self._loss
+            w = (None if sample_weight is None
+                 else _row_weights(X.shape[1], sample_weight, X.dtype))  # fmt: skip
+        loss = net.loss_grad(
+            theta, grad, X, lengths, Y, w, loss_name, self._n_threads,
+            dropout=self.dropout, random_state=self._random_state, buffers=buffers,
+            bptt_steps=self.bptt_steps or 0,
+        )  # fmt: skip
         # L2 penalty on the weights (not the biases), scaled like MLP's, and
         # the gradient norm for clipping: one compiled pass over theta.
         sw_sum = X.shape[1] if sample_weight is None else float(sample_weight.sum())
@@ -1040,6 +1050,24 @@ def _format_steps(values, lengths):
 def _step_mask(T, lengths):
     """(T, B) boolean mask of the valid steps."""
     return np.arange(T)[:, None] < lengths[None, :]
+
+
+def _step_weights(steps, lengths, sample_weight, dtype):
+    """Row weights of per-step outputs, (steps * B,) time-major.
+
+    Each valid step (``t < lengths[b]``) has the weight of its sequence,
+    normalised to sum to one over the valid steps; padded steps get 0 (no
+    loss, no gradient). As ``_step_loss``.
+    """
+    w = _step_mask(steps, lengths).astype(dtype)
+    if sample_weight is not None:
+        w *= sample_weight
+    total = w.sum(dtype=np.float64)
+    if total > 0:
+        w /= total
+    else:
+        w[...] = 0
+    return w.reshape(-1)
 
 
 def _step_loss(loss_name, Z, Y, mask, sample_weight):

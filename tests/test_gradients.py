@@ -6,6 +6,8 @@ Two levels:
   ``R``, checked for every kernel input (weights, biases, X, h0 and c0),
   both directions, ragged lengths, T = 1 included;
 * the network: every cell x direction x layers x pooling on a ragged batch;
+* the compiled output layer with each loss (``dense_loss_grad``), with
+  respect to its input features, weights and bias;
 * the estimators' own loss: output layer and each loss (softmax and logistic
   log-loss, squared error, next-step prediction) with the L2 penalty and
   sample weights, for every cell.
@@ -18,6 +20,7 @@ import numpy as np
 import pytest
 
 from sklearn_rnn import RNNClassifier, RNNRegressor, RNNTransformer
+from sklearn_rnn._kernels._output_fast import LOSSES, dense_loss_grad
 from sklearn_rnn._kernels._rnn_fast import ACTIVATIONS
 from sklearn_rnn._network import CELLS, RecurrentNetwork
 
@@ -97,6 +100,38 @@ def test_layer_gradients(cell, activation, reverse, T, B):
     for name, (value, analytic) in checks.items():
         numeric = numeric_gradient(loss, value)
         err = relative_error(numeric, analytic)
+        assert err < TOL, (name, err)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_output_layer_loss_gradients(loss):
+    """dense_loss_grad: dL/dfeatures, dL/dcoef, dL/dintercept, weighted
+    rows, one of weight 0 (its gradient must be 0 too)."""
+    rng = np.random.RandomState(0)
+    n, K, k = 6, 4, 3
+    F = rng.normal(size=(n, K))
+    coef = rng.normal(size=(K, k))
+    b = rng.normal(size=k)
+    if loss == "log_loss":
+        Y = np.eye(k)[rng.randint(0, k, n)]
+    elif loss == "binary_log_loss":
+        Y = rng.randint(0, 2, (n, k)).astype(float)
+    else:
+        Y = rng.normal(size=(n, k))
+    w = rng.uniform(size=n)
+    w[2] = 0
+    w /= w.sum()
+    work = np.empty((n, k))
+
+    def run():
+        grads = (np.empty((K, k)), np.empty(k), np.empty((n, K)))
+        return dense_loss_grad(F, coef, b, Y, w, LOSSES[loss], work, *grads), grads
+
+    _, (gcoef, gb, dF) = run()
+    assert np.all(dF[2] == 0)
+    checks = [("features", F, dF), ("coef", coef, gcoef), ("intercept", b, gb)]
+    for name, value, analytic in checks:
+        err = relative_error(numeric_gradient(lambda: run()[0], value), analytic)
         assert err < TOL, (name, err)
 
 

@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from threadpoolctl import threadpool_limits
 
-from sklearn_rnn._base import log_softmax_rows, softmax_rows
+from sklearn_rnn._base import LOSS_FUNCTIONS, softmax_rows
 from sklearn_rnn._kernels import _lstm_fast, _rnn_fast
 from sklearn_rnn._kernels._cython_blas import BLAS_Trans, _gemm_memview
 from sklearn_rnn._kernels._openmp_helpers import (
@@ -13,8 +13,12 @@ from sklearn_rnn._kernels._openmp_helpers import (
     _openmp_parallelism_enabled,
 )
 from sklearn_rnn._kernels._output_fast import (
+    LOSSES,
     all_finite,
-    log_loss_grad,
+    dense_backward,
+    dense_forward,
+    dense_loss_grad,
+    loss_grad,
     softmax_rows_inplace,
 )
 from sklearn_rnn._kernels._training_fast import adam_step, gather_time_major, penalize
@@ -373,28 +377,106 @@ def test_softmax_rows_inplace_matches_numpy(dtype, rtol):
     softmax_rows_inplace(np.empty((3, 0), dtype))
 
 
+def _targets(loss, n, k, rng, dtype):
+    if loss == "log_loss":
+        return np.eye(k, dtype=dtype)[rng.randint(0, k, n)]
+    if loss == "binary_log_loss":
+        return rng.randint(0, 2, (n, k)).astype(dtype)
+    return rng.normal(size=(n, k)).astype(dtype)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
 @pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-6), (np.float64, 1e-13)])
-def test_log_loss_grad_matches_numpy(dtype, rtol):
+def test_loss_grad_matches_numpy(loss, dtype, rtol):
+    """The compiled losses against ``_base.LOSS_FUNCTIONS``, weighted, and
+    with rows of weight 0 whose targets are NaN (padded steps): skipped."""
     Z = _logits(dtype)
     n, k = Z.shape
     rng = np.random.RandomState(1)
-    Y = np.eye(k, dtype=dtype)[rng.randint(0, k, n)]
+    Y = _targets(loss, n, k, rng, dtype)
+    w = rng.uniform(size=n).astype(dtype)
+    w[[3, 20]] = 0
+    w /= w.sum()
+    Y[[3, 20]] = np.nan
+    keep = w > 0
+    Z64, Y64 = Z.astype(np.float64), Y.astype(np.float64)
+    loss_ref, grad_ref = LOSS_FUNCTIONS[loss](Z64[keep], Y64[keep], w[keep])
+    grad = Z.copy()
+    value = loss_grad(grad, Y, w, LOSSES[loss])
+    # (row 1's target may be the class of logit -1e4: a loss of ~2e4 / n)
+    assert np.isfinite(value) and abs(value - loss_ref) <= rtol * abs(loss_ref)
+    assert_array_equal(grad[~keep], 0)
+    assert_allclose(grad[keep], grad_ref, rtol=rtol, atol=rtol * np.abs(w).max())
+    # w=None is the mean
+    grad_mean, grad_w = Z[keep].copy(), Z[keep].copy()
+    m = int(keep.sum())
+    value_mean = loss_grad(grad_mean, Y[keep], None, LOSSES[loss])
+    value_w = loss_grad(grad_w, Y[keep], np.full(m, 1 / m, dtype), LOSSES[loss])
+    assert value_mean == pytest.approx(value_w, rel=4 * rtol)
+    assert_allclose(grad_mean, grad_w, rtol=4 * rtol, atol=rtol * 1e-3)
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        loss_grad(Z.copy(), Y[1:], w, LOSSES[loss])
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        loss_grad(Z.copy(), Y, w[1:], LOSSES[loss])
+    with pytest.raises(ValueError, match="unknown loss code"):
+        loss_grad(Z.copy(), Y, w, 7)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 1e-5), (np.float64, 1e-12)])
+def test_dense_layer_matches_numpy(loss, dtype, rtol):
+    """``dense_forward`` and ``dense_backward`` against NumPy, and
+    ``dense_loss_grad`` bit for bit equal to forward, loss, backward."""
+    rng = np.random.RandomState(2)
+    n, K, k = 29, 13, 5
+    F = rng.normal(size=(n, K)).astype(dtype)
+    coef = rng.normal(size=(K, k)).astype(dtype)
+    b = rng.normal(size=k).astype(dtype)
+    Y = _targets(loss, n, k, rng, dtype)
     w = rng.uniform(size=n).astype(dtype)
     w /= w.sum()
-    Z64, Y64, w64 = Z.astype(np.float64), Y.astype(np.float64), w.astype(np.float64)
-    logp = log_softmax_rows(Z64)
-    loss_ref = -float(w64 @ (Y64 * logp).sum(axis=1))
-    grad_ref = (np.exp(logp) - Y64) * w64[:, None]
-    grad = np.full_like(Z, np.nan)
-    loss = log_loss_grad(Z, Y, w, grad)
-    # (row 1's target may be the class of logit -1e4: a loss of ~2e4 / n)
-    assert np.isfinite(loss) and abs(loss - loss_ref) <= rtol * abs(loss_ref)
-    assert_allclose(grad, grad_ref, rtol=rtol, atol=rtol * np.abs(w).max())
-    assert_allclose(grad.sum(axis=1), 0, atol=8 * rtol * np.abs(w).max())
+
+    Z = np.full((n, k), np.nan, dtype)
+    dense_forward(F, coef, b, Z)
+    F64, coef64 = F.astype(np.float64), coef.astype(np.float64)
+    assert_allclose(Z, F64 @ coef64 + b, rtol=rtol, atol=rtol)
+
+    dZ = Z.copy()
+    value = loss_grad(dZ, Y, w, LOSSES[loss])
+    gcoef = np.full((K, k), np.nan, dtype)
+    gb = np.full(k, np.nan, dtype)
+    dF = np.full((n, K), np.nan, dtype)
+    dense_backward(F, coef, dZ, gcoef, gb, dF)
+    dZ64 = dZ.astype(np.float64)
+    assert_allclose(gcoef, F64.T @ dZ64, rtol=rtol, atol=rtol * 1e-2)
+    assert_allclose(gb, dZ64.sum(axis=0), rtol=rtol, atol=rtol * 1e-2)
+    assert_allclose(dF, dZ64 @ coef64.T, rtol=rtol, atol=rtol * 1e-2)
+
+    work = np.full((n, k), np.nan, dtype)
+    fused = [np.full_like(a, np.nan) for a in (gcoef, gb, dF)]
+    fused_value = dense_loss_grad(F, coef, b, Y, w, LOSSES[loss], work, *fused)
+    assert fused_value == value
+    for a, ref in zip(fused, (gcoef, gb, dF)):
+        assert_array_equal(a, ref)
+    assert_array_equal(work, dZ)
+
+    # no rows: zero gradients, zero loss
+    empty = [np.full_like(a, np.nan) for a in (gcoef, gb)]
+    assert dense_loss_grad(F[:0], coef, b, Y[:0], w[:0], LOSSES[loss], work[:0],
+                           *empty, dF[:0]) == 0.0  # fmt: skip
+    assert_array_equal(empty[0], 0)
+    assert_array_equal(empty[1], 0)
+
     with pytest.raises(ValueError, match="inconsistent shapes"):
-        log_loss_grad(Z, Y[1:], w, grad)
+        dense_forward(F, coef[1:], b, Z)
     with pytest.raises(ValueError, match="inconsistent shapes"):
-        log_loss_grad(Z, Y, w[1:], grad)
+        dense_forward(F, coef, b[1:], Z)
+    with pytest.raises(ValueError, match="inconsistent gradient shapes"):
+        dense_backward(F, coef, dZ, gcoef[1:], gb, dF)
+    with pytest.raises(ValueError, match="targets or weights"):
+        dense_loss_grad(F, coef, b, Y[1:], w, LOSSES[loss], work, gcoef, gb, dF)
+    with pytest.raises(ValueError, match="unknown loss code"):
+        dense_loss_grad(F, coef, b, Y, w, -1, work, gcoef, gb, dF)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -13,6 +13,7 @@ Modules:
   backpropagation through time of the vanilla (Elman), LSTM and GRU cells;
 * ``_training_fast``: the per-mini-batch work around them (time-major batch
   assembly, L2 penalty and gradient norm, Adam's step);
-* ``_output_fast``: the output layer's softmax and softmax cross-entropy,
-  and the finiteness check of outputs and of ``predict``'s input.
+* ``_output_fast``: the dense output layer, its losses and gradients (one
+  call per training mini-batch), ``predict_proba``'s softmax, and the
+  finiteness check of outputs and of ``predict``'s input.
 """

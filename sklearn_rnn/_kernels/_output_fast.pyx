@@ -1,25 +1,42 @@
-"""The output layer's softmax and loss, and the finiteness check of its
-results (and of ``predict``'s input), compiled.
+"""The dense output layer with its loss, the softmax of ``predict_proba``,
+and the finiteness check of results (and of ``predict``'s input), compiled.
 
 Design:
 
-* These run once per mini-batch (the loss) or per ``predict`` call (the
-  softmax and the check) on arrays of a few hundred values, where NumPy's
-  cost is mostly its per-call overhead: the softmax cross-entropy took ~10
-  NumPy calls, 27 us for a (64, 10) batch against 11 us here (most of it
-  the 640 calls of ``exp``), and the softmax of one sequence's logits 6.5
-  against 1.6 us, of an ~80 us ``predict_proba``.
-* The sums run in double, row by row in a fixed order, so results do not
-  depend on the batch or the thread count. ``_base.softmax_rows`` and
-  ``_base.log_softmax_rows`` are the NumPy references they are tested
-  against.
+* One training mini-batch runs the output layer, the loss and the output
+  layer's gradient in one call (``dense_loss_grad``): two small GEMMs
+  forward and back plus a pass over the (rows, outputs) logits. In NumPy
+  these were 8 calls (matmul, bias, row weights, loss, three matmuls or
+  reductions, the copy of dL/dfeatures into the top layer's gradient), each
+  10-90 us right after a kernel has evicted the caches; ~380 us of an rnn
+  medium mini-batch's ~1.2 ms outside the kernels.
+* ``predict`` runs the same forward part (``dense_forward``), and
+  ``RecurrentNetwork.backward`` the same backward part
+  (``dense_backward``): one implementation of the layer.
+* The losses (``loss_grad``, codes in ``LOSSES``) run row by row over the
+  logits. A row of weight 0 is skipped (no loss, zero gradient): padded
+  steps, whose targets may be NaN, and zero-weight samples. Sums run in
+  double in a fixed order, so results do not depend on the batch or the
+  thread count. ``_base.LOSS_FUNCTIONS`` are the NumPy references they are
+  tested against.
+* The softmax of one sequence's logits takes 1.6 us here against 6.5 for
+  ``_base.softmax_rows``, of an ~80 us ``predict_proba``.
 """
 
 from cython cimport floating
-from libc.math cimport exp, log
+from libc.math cimport exp, fabs, log, log1p
 from libc.stdlib cimport malloc, free
 
+from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._gate_math cimport skrnn_all_finite_f32, skrnn_all_finite_f64
+
+#: Codes of ``loss_grad`` and ``dense_loss_grad``, by ``_base`` loss name.
+LOSSES = {"squared_error": 0, "log_loss": 1, "binary_log_loss": 2}
+
+cdef enum:
+    SQUARED_ERROR = 0
+    LOG_LOSS = 1
+    BINARY_LOG_LOSS = 2
 
 
 cdef inline double _exp_shifted(const floating *z, Py_ssize_t k,
@@ -61,48 +78,243 @@ def softmax_rows_inplace(floating[:, ::1] Z):
         free(e)
 
 
-def log_loss_grad(
-    const floating[:, ::1] Z,              # IN  (n, k) logits
-    const floating[:, ::1] Y,              # IN  (n, k) one-hot targets
-    const floating[::1] w,                 # IN  (n,) row weights
-    floating[:, ::1] grad,                 # OUT (n, k)
+cdef double _loss_rows(int loss, floating *Z, const floating *Y,
+                       const floating *w, Py_ssize_t n, Py_ssize_t k,
+                       double *e) noexcept nogil:
+    """Loss of the rows of logits ``Z`` (n, k) against ``Y``; overwrites
+    ``Z`` with dL/dZ. ``w``: row weights, NULL for 1/n each. ``e``: k + 1
+    doubles of scratch."""
+    cdef Py_ssize_t i, j
+    cdef double total = 0, row, wi, lse, z, y, d, p
+    cdef floating *zi
+    for i in range(n):
+        wi = w[i] if w != NULL else 1.0 / n
+        zi = Z + i * k
+        if wi == 0:
+            for j in range(k):
+                zi[j] = 0
+            continue
+        row = 0
+        if loss == LOG_LOSS:
+            # -sum_j y_j log softmax(z)_j; gradient softmax(z) - y
+            lse = _exp_shifted(zi, k, e)
+            for j in range(k):
+                y = Y[i * k + j]
+                row -= y * (zi[j] - lse)
+                zi[j] = <floating> ((e[j] * e[k] - y) * wi)
+        elif loss == BINARY_LOG_LOSS:
+            # sum_j log(1 + exp(z_j)) - y_j z_j; gradient sigmoid(z) - y
+            for j in range(k):
+                z, y = zi[j], Y[i * k + j]
+                d = exp(-fabs(z))
+                row += (z if z > 0 else 0) + log1p(d) - y * z
+                p = 1 / (1 + d) if z >= 0 else d / (1 + d)
+                zi[j] = <floating> ((p - y) * wi)
+        else:
+            # half the mean over outputs of (z - y)^2
+            for j in range(k):
+                d = zi[j] - Y[i * k + j]
+                row += d * d
+                zi[j] = <floating> (d * wi / k)
+            row *= 0.5 / k
+        total += wi * row
+    return total
+
+
+cdef void _dense_forward(const floating *F, Py_ssize_t n, Py_ssize_t K,
+                         const floating *coef, Py_ssize_t k,
+                         const floating *b, floating *Z) noexcept nogil:
+    """Z (n, k) = F (n, K) @ coef (K, k) + b."""
+    cdef Py_ssize_t i, j
+    for i in range(n):
+        for j in range(k):
+            Z[i * k + j] = b[j]
+    if K > 0:
+        _gemm(RowMajor, NoTrans, NoTrans, <int> n, <int> k, <int> K, 1, F,
+              <int> K, coef, <int> k, 1, Z, <int> k)
+
+
+cdef void _dense_backward(const floating *F, Py_ssize_t n, Py_ssize_t K,
+                          const floating *coef, Py_ssize_t k,
+                          const floating *dZ, floating *gcoef, floating *gb,
+                          floating *dF, double *acc) noexcept nogil:
+    """From dL/dZ (n, k): gcoef = F^T dZ, gb = column sums of dZ (in the
+    k doubles of ``acc``), dF (n, K) = dZ coef^T."""
+    cdef Py_ssize_t i, j
+    for j in range(k):
+        acc[j] = 0
+    for i in range(n):
+        for j in range(k):
+            acc[j] += dZ[i * k + j]
+    for j in range(k):
+        gb[j] = <floating> acc[j]
+    if K == 0:
+        return
+    if n == 0:
+        for i in range(K * k):
+            gcoef[i] = 0
+        return
+    _gemm(RowMajor, Trans, NoTrans, <int> K, <int> k, <int> n, 1, F, <int> K,
+          dZ, <int> k, 0, gcoef, <int> k)
+    _gemm(RowMajor, NoTrans, Trans, <int> n, <int> K, <int> k, 1, dZ, <int> k,
+          coef, <int> k, 0, dF, <int> K)
+
+
+cdef double *_scratch(Py_ssize_t k) except NULL:
+    cdef double *e = <double *> malloc((k + 1) * sizeof(double))
+    if e == NULL:
+        raise MemoryError()
+    return e
+
+
+cdef _check_layer(features, coef, intercept, Z):
+    if (coef.shape[0] != features.shape[1] or intercept.shape[0] != coef.shape[1]
+            or Z.shape[0] != features.shape[0] or Z.shape[1] != coef.shape[1]):
+        raise ValueError(
+            "output layer: inconsistent shapes: features %s, coef %s, "
+            "intercept %s, outputs %s" % (tuple(features.shape[:2]),
+            tuple(coef.shape[:2]), intercept.shape[0], tuple(Z.shape[:2])))
+
+
+cdef _check_grads(features, coef, gcoef, dfeatures):
+    if (gcoef.shape[0] != coef.shape[0] or gcoef.shape[1] != coef.shape[1]
+            or dfeatures.shape[0] != features.shape[0]
+            or dfeatures.shape[1] != features.shape[1]):
+        raise ValueError("output layer: inconsistent gradient shapes")
+
+
+def loss_grad(
+    floating[:, ::1] Z,                    # IN/OUT (n, k) logits -> dL/dZ
+    const floating[:, ::1] Y,              # IN  (n, k) targets
+    const floating[::1] w,                 # IN  (n,) row weights, or None
+    int loss,                              # a code of LOSSES
 ):
-    """Softmax cross-entropy of one-hot ``Y`` from logits ``Z``.
+    """Loss of the logits ``Z`` against ``Y``; ``Z`` is overwritten with
+    its gradient.
 
     Parameters
     ----------
-    Z, Y : ndarray of shape (n, k)
-    w : ndarray of shape (n,)
-        Weight of each row (``_base._row_weights``: they sum to one).
-    grad : ndarray of shape (n, k)
-        Out: dL/dZ = (softmax(Z) - Y) * w[:, None].
+    Z : ndarray of shape (n, k)
+        Logits in, dL/dZ out.
+    Y : ndarray of shape (n, k)
+        Targets: one-hot (``log_loss``), 0/1 (``binary_log_loss``) or values.
+    w : ndarray of shape (n,) or None
+        Row weights summing to one (``_base._row_weights``); None: 1/n each.
+    loss : int
+        ``LOSSES[name]``.
 
     Returns
     -------
     loss : float
-        ``-sum_i w[i] sum_j Y[i, j] log softmax(Z[i])[j]``.
+        ``sum_i w[i] loss(Z[i], Y[i])``, each loss as in ``_base``.
     """
-    cdef Py_ssize_t n = Z.shape[0], k = Z.shape[1], i, j
-    cdef double lse, row, loss = 0
-    cdef double *e  # exp(Z[i] - max Z[i]) and 1 / their sum, one row
-    if (Y.shape[0] != n or Y.shape[1] != k or w.shape[0] != n
-            or grad.shape[0] != n or grad.shape[1] != k):
-        raise ValueError("log_loss_grad: inconsistent shapes")
-    if k == 0 or n == 0:
+    cdef Py_ssize_t n = Z.shape[0], k = Z.shape[1]
+    cdef double result
+    cdef double *e
+    if Y.shape[0] != n or Y.shape[1] != k or (w is not None and w.shape[0] != n):
+        raise ValueError("loss_grad: inconsistent shapes")
+    if loss not in (SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS):
+        raise ValueError("loss_grad: unknown loss code %d" % loss)
+    if n == 0 or k == 0:
         return 0.0
-    e = <double *> malloc((k + 1) * sizeof(double))
-    if e == NULL:
-        raise MemoryError()
+    e = _scratch(k)
     with nogil:
-        for i in range(n):
-            lse = _exp_shifted(&Z[i, 0], k, e)
-            row = 0
-            for j in range(k):
-                row += Y[i, j] * (Z[i, j] - lse)
-                grad[i, j] = <floating> ((e[j] * e[k] - Y[i, j]) * w[i])
-            loss -= w[i] * row
+        result = _loss_rows(loss, &Z[0, 0], &Y[0, 0],
+                            &w[0] if w is not None else NULL, n, k, e)
         free(e)
-    return loss
+    return result
+
+
+def dense_forward(
+    const floating[:, ::1] features,       # IN  (n, K)
+    const floating[:, ::1] coef,           # IN  (K, k)
+    const floating[::1] intercept,         # IN  (k,)
+    floating[:, ::1] Z,                    # OUT (n, k)
+):
+    """The output layer: ``Z = features @ coef + intercept``."""
+    _check_layer(features, coef, intercept, Z)
+    if Z.shape[0] == 0 or Z.shape[1] == 0:
+        return
+    with nogil:
+        _dense_forward(&features[0, 0] if features.shape[1] > 0 else NULL,
+                       features.shape[0], features.shape[1],
+                       &coef[0, 0] if features.shape[1] > 0 else NULL,
+                       Z.shape[1], &intercept[0], &Z[0, 0])
+
+
+def dense_backward(
+    const floating[:, ::1] features,       # IN  (n, K)
+    const floating[:, ::1] coef,           # IN  (K, k)
+    const floating[:, ::1] dZ,             # IN  (n, k)
+    floating[:, ::1] gcoef,                # OUT (K, k)
+    floating[::1] gintercept,              # OUT (k,)
+    floating[:, ::1] dfeatures,            # OUT (n, K)
+):
+    """Gradients of the output layer from dL/dZ: dL/dcoef, dL/dintercept
+    and dL/dfeatures."""
+    _check_layer(features, coef, gintercept, dZ)
+    _check_grads(features, coef, gcoef, dfeatures)
+    cdef Py_ssize_t n = dZ.shape[0], K = features.shape[1], k = dZ.shape[1]
+    cdef double *acc
+    if k == 0:
+        return
+    acc = _scratch(k)
+    with nogil:
+        _dense_backward(&features[0, 0] if n > 0 and K > 0 else NULL, n, K,
+                        &coef[0, 0] if K > 0 else NULL, k,
+                        &dZ[0, 0] if n > 0 else NULL,
+                        &gcoef[0, 0] if K > 0 else NULL, &gintercept[0],
+                        &dfeatures[0, 0] if n > 0 and K > 0 else NULL, acc)
+        free(acc)
+
+
+def dense_loss_grad(
+    const floating[:, ::1] features,       # IN  (n, K) pooled top states
+    const floating[:, ::1] coef,           # IN  (K, k)
+    const floating[::1] intercept,         # IN  (k,)
+    const floating[:, ::1] Y,              # IN  (n, k) targets
+    const floating[::1] w,                 # IN  (n,) row weights, or None
+    int loss,                              # a code of LOSSES
+    floating[:, ::1] work,                 # SCRATCH (n, k)
+    floating[:, ::1] gcoef,                # OUT (K, k)
+    floating[::1] gintercept,              # OUT (k,)
+    floating[:, ::1] dfeatures,            # OUT (n, K)
+):
+    """Output layer, loss and the layer's gradients of one mini-batch.
+
+    ``dense_forward``, ``loss_grad`` and ``dense_backward`` in one call:
+    ``work`` holds the logits, then dL/dZ.
+
+    Returns
+    -------
+    loss : float
+    """
+    _check_layer(features, coef, intercept, work)
+    _check_grads(features, coef, gcoef, dfeatures)
+    cdef Py_ssize_t n = work.shape[0], K = features.shape[1], k = work.shape[1]
+    cdef double result = 0
+    cdef double *e
+    if Y.shape[0] != n or Y.shape[1] != k or (w is not None and w.shape[0] != n):
+        raise ValueError("dense_loss_grad: inconsistent shapes of targets or weights")
+    if loss not in (SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS):
+        raise ValueError("dense_loss_grad: unknown loss code %d" % loss)
+    if k == 0:
+        return 0.0
+    e = _scratch(k)
+    with nogil:
+        if n > 0:
+            _dense_forward(&features[0, 0] if K > 0 else NULL, n, K,
+                           &coef[0, 0] if K > 0 else NULL, k, &intercept[0],
+                           &work[0, 0])
+            result = _loss_rows(loss, &work[0, 0], &Y[0, 0],
+                                &w[0] if w is not None else NULL, n, k, e)
+        _dense_backward(&features[0, 0] if n > 0 and K > 0 else NULL, n, K,
+                        &coef[0, 0] if K > 0 else NULL, k,
+                        &work[0, 0] if n > 0 else NULL,
+                        &gcoef[0, 0] if K > 0 else NULL, &gintercept[0],
+                        &dfeatures[0, 0] if n > 0 and K > 0 else NULL, e)
+        free(e)
+    return result
 
 
 def all_finite(const floating[::1] a):
