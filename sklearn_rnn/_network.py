@@ -478,6 +478,12 @@ class RecurrentNetwork:
         cache["buffers"] = buffers
         top = cache["outputs"][-1]
         if self.pooling == "sequence":
+            if Y.ndim != 3 or Y.shape[0] > top.shape[0]:
+                raise ValueError(
+                    f"pooling='sequence' needs targets of shape (steps <= "
+                    f"{top.shape[0]}, {top.shape[1]}, {self.n_outputs}); got "
+                    f"{Y.shape}."
+                )
             features = top[: Y.shape[0]]
         else:
             features = self._pool(top, lengths, self.pooling)

@@ -1173,3 +1173,21 @@ def test_workspace_reuse_equals_fresh_buffers(cell, pooling, bidirectional):
         loss_fresh = clf._loss_grad(clf._theta, g_fresh, X, L, Y, None)
         assert loss_ws == loss_fresh
         np.testing.assert_array_equal(g_ws, g_fresh)
+
+
+def test_sequence_loss_needs_per_step_targets():
+    """The network's training loss with pooling='sequence' reads the first
+    steps of the targets: targets without a time axis, or with more steps
+    than the batch, are refused instead of silently misread."""
+    net = RecurrentNetwork(2, (3,), 1, cell="rnn", activation="tanh",
+                           bidirectional=False, pooling="sequence")  # fmt: skip
+    theta = np.random.RandomState(0).normal(size=net.size)
+    X = np.zeros((4, 5, 2))
+    lengths = np.full(5, 4, dtype=np.int32)
+    grad = np.empty_like(theta)
+    for Y in (np.zeros((5, 1)), np.zeros((6, 5, 1))):
+        with pytest.raises(ValueError, match="pooling='sequence' needs targets"):
+            net.loss_grad(theta, grad, X, lengths, Y, None, "squared_error", 1)
+    loss = net.loss_grad(theta, grad, X, lengths, np.zeros((3, 5, 1)), None,
+                         "squared_error", 1)  # fmt: skip
+    assert np.isfinite(loss) and np.isfinite(grad).all()
