@@ -1163,7 +1163,9 @@ def test_workspace_reuse_equals_fresh_buffers(cell, pooling, bidirectional):
     workspace = Workspace(clf._theta.dtype)
     # T=2, B=5 then T=3, B=3: the second batch fits in the buffer the first
     # gave back, and the first's last step lies under the second's step 1.
-    batches = [(2, 2, 2, 2, 2), (3, 3, 3), (7, 3, 5, 2), (2, 4), (9, 9, 1), (3, 5, 2, 6)]
+    # Shapes come back after the buffers grew (kept views must follow).
+    batches = [(2, 2, 2, 2, 2), (3, 3, 3), (7, 3, 5, 2), (2, 4), (9, 9, 1), (3, 5, 2, 6),
+               (2, 2, 2, 2, 2), (3, 3, 3), (3, 3, 3)]
     for step, lengths in enumerate(batches):
         seqs = ragged(list(lengths), seed=10 + step)
         X, L = pad_time_major(seqs)
@@ -1173,6 +1175,26 @@ def test_workspace_reuse_equals_fresh_buffers(cell, pooling, bidirectional):
         loss_fresh = clf._loss_grad(clf._theta, g_fresh, X, L, Y, None)
         assert loss_ws == loss_fresh
         np.testing.assert_array_equal(g_ws, g_fresh)
+
+
+def test_workspace_views_follow_their_buffer():
+    """A kept view is handed out again for the same (key, shape), but not
+    once its buffer has been replaced by a larger one."""
+    from sklearn_rnn._network import Workspace
+
+    ws = Workspace(np.float64)
+    small = ws.empty("k", (2, 3))
+    assert ws.empty("k", (2, 3)) is small
+    small[...] = 7
+    big = ws.empty("k", (4, 4))  # grows: a new buffer
+    again = ws.empty("k", (2, 3))
+    assert again is not small and np.shares_memory(again, big)
+    big[...] = 5
+    zero = ws.zeros("k", (2, 3))
+    assert np.shares_memory(zero, big) and not zero.any()
+    ws.zeroed("k", 6)
+    big_again = ws.empty("k", (4, 4))
+    assert big_again is big and big_again.base is big.base
 
 
 def test_sequence_loss_needs_per_step_targets():
