@@ -8,8 +8,10 @@ Design:
   forward and back plus a pass over the (rows, outputs) logits. In NumPy
   these were 8 calls (matmul, bias, row weights, loss, three matmuls or
   reductions, the copy of dL/dfeatures into the top layer's gradient), each
-  10-90 us right after a kernel has evicted the caches; ~380 us of an rnn
-  medium mini-batch's ~1.2 ms outside the kernels.
+  10-90 us right after a kernel has evicted the caches (380 us of an rnn
+  medium mini-batch under line_profiler; ``profile_fit.py`` measured 720-790
+  us a mini-batch outside the kernels with this call against 830-1,110
+  without).
 * ``predict`` runs the same forward part (``dense_forward``), and
   ``RecurrentNetwork.backward`` the same backward part
   (``dense_backward``): one implementation of the layer.
