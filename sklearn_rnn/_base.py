@@ -65,9 +65,7 @@ OUT_ACTIVATIONS = {
 def _row_weights(n_rows, sample_weight, dtype):
     """Per-row weights summing to one (plain mean when no weights)."""
     if sample_weight is None:
-        w = np.empty(n_rows, dtype=dtype)
-        w.fill(1.0 / n_rows)  # np.full is Python code around these two calls
-        return w
+        return np.full(n_rows, 1.0 / n_rows, dtype=dtype)
     total = sample_weight.sum()
     if total <= 0:
         # A mini-batch of zero-weight samples contributes nothing.

@@ -32,13 +32,22 @@ from libc.stdlib cimport malloc, free
 from ._cython_blas cimport _gemm, RowMajor, NoTrans, Trans
 from ._gate_math cimport skrnn_all_finite_f32, skrnn_all_finite_f64
 
-#: Codes of ``loss_grad`` and ``dense_loss_grad``, by ``_base`` loss name.
-LOSSES = {"squared_error": 0, "log_loss": 1, "binary_log_loss": 2}
-
 cdef enum:
     SQUARED_ERROR = 0
     LOG_LOSS = 1
     BINARY_LOG_LOSS = 2
+
+#: Codes of ``loss_grad`` and ``dense_loss_grad``, by ``_base`` loss name.
+LOSSES = {"squared_error": SQUARED_ERROR, "log_loss": LOG_LOSS,
+          "binary_log_loss": BINARY_LOG_LOSS}
+
+
+cdef double *_scratch(Py_ssize_t k) except NULL:
+    """k + 1 doubles of scratch for one row (free it)."""
+    cdef double *e = <double *> malloc((k + 1) * sizeof(double))
+    if e == NULL:
+        raise MemoryError()
+    return e
 
 
 cdef inline double _exp_shifted(const floating *z, Py_ssize_t k,
@@ -69,9 +78,7 @@ def softmax_rows_inplace(floating[:, ::1] Z):
     cdef double *e  # exp(Z[i] - max Z[i]) and 1 / their sum, one row
     if k == 0 or n == 0:
         return
-    e = <double *> malloc((k + 1) * sizeof(double))
-    if e == NULL:
-        raise MemoryError()
+    e = _scratch(k)
     with nogil:
         for i in range(n):
             _exp_shifted(&Z[i, 0], k, e)
@@ -80,18 +87,20 @@ def softmax_rows_inplace(floating[:, ::1] Z):
         free(e)
 
 
-cdef double _loss_rows(int loss, floating *Z, const floating *Y,
-                       const floating *w, Py_ssize_t n, Py_ssize_t k,
+cdef double _loss_rows(int loss, floating[:, ::1] Z, const floating[:, ::1] Y,
+                       const floating[::1] w, bint weighted,
                        double *e) noexcept nogil:
     """Loss of the rows of logits ``Z`` (n, k) against ``Y``; overwrites
-    ``Z`` with dL/dZ. ``w``: row weights, NULL for 1/n each. ``e``: k + 1
-    doubles of scratch."""
-    cdef Py_ssize_t i, j
+    ``Z`` with dL/dZ. ``w``: row weights when ``weighted``, else 1/n each.
+    ``e``: k + 1 doubles of scratch."""
+    cdef Py_ssize_t n = Z.shape[0], k = Z.shape[1], i, j
     cdef double total = 0, row, wi, lse, z, y, d, p
     cdef floating *zi
+    if k == 0:
+        return 0
     for i in range(n):
-        wi = w[i] if w != NULL else 1.0 / n
-        zi = Z + i * k
+        wi = w[i] if weighted else 1.0 / n
+        zi = &Z[i, 0]
         if wi == 0:
             for j in range(k):
                 zi[j] = 0
@@ -101,13 +110,13 @@ cdef double _loss_rows(int loss, floating *Z, const floating *Y,
             # -sum_j y_j log softmax(z)_j; gradient softmax(z) - y
             lse = _exp_shifted(zi, k, e)
             for j in range(k):
-                y = Y[i * k + j]
+                y = Y[i, j]
                 row -= y * (zi[j] - lse)
                 zi[j] = <floating> ((e[j] * e[k] - y) * wi)
         elif loss == BINARY_LOG_LOSS:
             # sum_j log(1 + exp(z_j)) - y_j z_j; gradient sigmoid(z) - y
             for j in range(k):
-                z, y = zi[j], Y[i * k + j]
+                z, y = zi[j], Y[i, j]
                 d = exp(-fabs(z))
                 row += (z if z > 0 else 0) + log1p(d) - y * z
                 p = 1 / (1 + d) if z >= 0 else d / (1 + d)
@@ -115,7 +124,7 @@ cdef double _loss_rows(int loss, floating *Z, const floating *Y,
         else:
             # half the mean over outputs of (z - y)^2
             for j in range(k):
-                d = zi[j] - Y[i * k + j]
+                d = zi[j] - Y[i, j]
                 row += d * d
                 zi[j] = <floating> (d * wi / k)
             row *= 0.5 / k
@@ -123,50 +132,41 @@ cdef double _loss_rows(int loss, floating *Z, const floating *Y,
     return total
 
 
-cdef void _dense_forward(const floating *F, Py_ssize_t n, Py_ssize_t K,
-                         const floating *coef, Py_ssize_t k,
-                         const floating *b, floating *Z) noexcept nogil:
+cdef void _dense_forward(const floating[:, ::1] F, const floating[:, ::1] coef,
+                         const floating[::1] b, floating[:, ::1] Z) noexcept nogil:
     """Z (n, k) = F (n, K) @ coef (K, k) + b."""
-    cdef Py_ssize_t i, j
+    cdef Py_ssize_t n = Z.shape[0], K = F.shape[1], k = Z.shape[1], i, j
     for i in range(n):
         for j in range(k):
-            Z[i * k + j] = b[j]
-    if K > 0:
-        _gemm(RowMajor, NoTrans, NoTrans, <int> n, <int> k, <int> K, 1, F,
-              <int> K, coef, <int> k, 1, Z, <int> k)
+            Z[i, j] = b[j]
+    if n > 0 and K > 0 and k > 0:
+        _gemm(RowMajor, NoTrans, NoTrans, <int> n, <int> k, <int> K, 1, &F[0, 0],
+              <int> K, &coef[0, 0], <int> k, 1, &Z[0, 0], <int> k)
 
 
-cdef void _dense_backward(const floating *F, Py_ssize_t n, Py_ssize_t K,
-                          const floating *coef, Py_ssize_t k,
-                          const floating *dZ, floating *gcoef, floating *gb,
-                          floating *dF, double *acc) noexcept nogil:
+cdef void _dense_backward(const floating[:, ::1] F, const floating[:, ::1] coef,
+                          const floating[:, ::1] dZ, floating[:, ::1] gcoef,
+                          floating[::1] gb, floating[:, ::1] dF,
+                          double *acc) noexcept nogil:
     """From dL/dZ (n, k): gcoef = F^T dZ, gb = column sums of dZ (in the
     k doubles of ``acc``), dF (n, K) = dZ coef^T."""
-    cdef Py_ssize_t i, j
+    cdef Py_ssize_t n = dZ.shape[0], K = F.shape[1], k = dZ.shape[1], i, j
     for j in range(k):
         acc[j] = 0
     for i in range(n):
         for j in range(k):
-            acc[j] += dZ[i * k + j]
+            acc[j] += dZ[i, j]
     for j in range(k):
         gb[j] = <floating> acc[j]
-    if K == 0:
+    if K == 0 or k == 0:
         return
     if n == 0:
-        for i in range(K * k):
-            gcoef[i] = 0
+        gcoef[...] = 0
         return
-    _gemm(RowMajor, Trans, NoTrans, <int> K, <int> k, <int> n, 1, F, <int> K,
-          dZ, <int> k, 0, gcoef, <int> k)
-    _gemm(RowMajor, NoTrans, Trans, <int> n, <int> K, <int> k, 1, dZ, <int> k,
-          coef, <int> k, 0, dF, <int> K)
-
-
-cdef double *_scratch(Py_ssize_t k) except NULL:
-    cdef double *e = <double *> malloc((k + 1) * sizeof(double))
-    if e == NULL:
-        raise MemoryError()
-    return e
+    _gemm(RowMajor, Trans, NoTrans, <int> K, <int> k, <int> n, 1, &F[0, 0], <int> K,
+          &dZ[0, 0], <int> k, 0, &gcoef[0, 0], <int> k)
+    _gemm(RowMajor, NoTrans, Trans, <int> n, <int> K, <int> k, 1, &dZ[0, 0], <int> k,
+          &coef[0, 0], <int> k, 0, &dF[0, 0], <int> K)
 
 
 cdef _check_layer(features, coef, intercept, Z):
@@ -183,6 +183,14 @@ cdef _check_grads(features, coef, gcoef, dfeatures):
             or dfeatures.shape[0] != features.shape[0]
             or dfeatures.shape[1] != features.shape[1]):
         raise ValueError("output layer: inconsistent gradient shapes")
+
+
+cdef _check_targets(name, Z, Y, w, int loss):
+    if (Y.shape[0] != Z.shape[0] or Y.shape[1] != Z.shape[1]
+            or (w is not None and w.shape[0] != Z.shape[0])):
+        raise ValueError("%s: inconsistent shapes of targets or weights" % name)
+    if loss not in (SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS):
+        raise ValueError("%s: unknown loss code %d" % (name, loss))
 
 
 def loss_grad(
@@ -210,19 +218,11 @@ def loss_grad(
     loss : float
         ``sum_i w[i] loss(Z[i], Y[i])``, each loss as in ``_base``.
     """
-    cdef Py_ssize_t n = Z.shape[0], k = Z.shape[1]
+    _check_targets("loss_grad", Z, Y, w, loss)
     cdef double result
-    cdef double *e
-    if Y.shape[0] != n or Y.shape[1] != k or (w is not None and w.shape[0] != n):
-        raise ValueError("loss_grad: inconsistent shapes")
-    if loss not in (SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS):
-        raise ValueError("loss_grad: unknown loss code %d" % loss)
-    if n == 0 or k == 0:
-        return 0.0
-    e = _scratch(k)
+    cdef double *e = _scratch(Z.shape[1])
     with nogil:
-        result = _loss_rows(loss, &Z[0, 0], &Y[0, 0],
-                            &w[0] if w is not None else NULL, n, k, e)
+        result = _loss_rows(loss, Z, Y, w, w is not None, e)
         free(e)
     return result
 
@@ -235,13 +235,8 @@ def dense_forward(
 ):
     """The output layer: ``Z = features @ coef + intercept``."""
     _check_layer(features, coef, intercept, Z)
-    if Z.shape[0] == 0 or Z.shape[1] == 0:
-        return
     with nogil:
-        _dense_forward(&features[0, 0] if features.shape[1] > 0 else NULL,
-                       features.shape[0], features.shape[1],
-                       &coef[0, 0] if features.shape[1] > 0 else NULL,
-                       Z.shape[1], &intercept[0], &Z[0, 0])
+        _dense_forward(features, coef, intercept, Z)
 
 
 def dense_backward(
@@ -256,17 +251,9 @@ def dense_backward(
     and dL/dfeatures."""
     _check_layer(features, coef, gintercept, dZ)
     _check_grads(features, coef, gcoef, dfeatures)
-    cdef Py_ssize_t n = dZ.shape[0], K = features.shape[1], k = dZ.shape[1]
-    cdef double *acc
-    if k == 0:
-        return
-    acc = _scratch(k)
+    cdef double *acc = _scratch(dZ.shape[1])
     with nogil:
-        _dense_backward(&features[0, 0] if n > 0 and K > 0 else NULL, n, K,
-                        &coef[0, 0] if K > 0 else NULL, k,
-                        &dZ[0, 0] if n > 0 else NULL,
-                        &gcoef[0, 0] if K > 0 else NULL, &gintercept[0],
-                        &dfeatures[0, 0] if n > 0 and K > 0 else NULL, acc)
+        _dense_backward(features, coef, dZ, gcoef, gintercept, dfeatures, acc)
         free(acc)
 
 
@@ -293,28 +280,13 @@ def dense_loss_grad(
     """
     _check_layer(features, coef, intercept, work)
     _check_grads(features, coef, gcoef, dfeatures)
-    cdef Py_ssize_t n = work.shape[0], K = features.shape[1], k = work.shape[1]
-    cdef double result = 0
-    cdef double *e
-    if Y.shape[0] != n or Y.shape[1] != k or (w is not None and w.shape[0] != n):
-        raise ValueError("dense_loss_grad: inconsistent shapes of targets or weights")
-    if loss not in (SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS):
-        raise ValueError("dense_loss_grad: unknown loss code %d" % loss)
-    if k == 0:
-        return 0.0
-    e = _scratch(k)
+    _check_targets("dense_loss_grad", work, Y, w, loss)
+    cdef double result
+    cdef double *e = _scratch(work.shape[1])
     with nogil:
-        if n > 0:
-            _dense_forward(&features[0, 0] if K > 0 else NULL, n, K,
-                           &coef[0, 0] if K > 0 else NULL, k, &intercept[0],
-                           &work[0, 0])
-            result = _loss_rows(loss, &work[0, 0], &Y[0, 0],
-                                &w[0] if w is not None else NULL, n, k, e)
-        _dense_backward(&features[0, 0] if n > 0 and K > 0 else NULL, n, K,
-                        &coef[0, 0] if K > 0 else NULL, k,
-                        &work[0, 0] if n > 0 else NULL,
-                        &gcoef[0, 0] if K > 0 else NULL, &gintercept[0],
-                        &dfeatures[0, 0] if n > 0 and K > 0 else NULL, e)
+        _dense_forward(features, coef, intercept, work)
+        result = _loss_rows(loss, work, Y, w, w is not None, e)
+        _dense_backward(features, coef, work, gcoef, gintercept, dfeatures, e)
         free(e)
     return result
 
