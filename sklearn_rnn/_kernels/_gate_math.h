@@ -308,6 +308,15 @@ ROW void skrnn_gru_backward_row_##S(                                 \
  * value, whatever m, n or the blocking: results do not depend on how the
  * batch is cut into chunks (nor, so, on the thread count).
  *
+ * `backwards` (odd steps of a sweep) runs through the panels last to first:
+ * the next step then starts on what this one read last, still in L1 (or
+ * L2). With one sequence (m = 1), whose step streams all of B for little
+ * arithmetic, that took an LSTM's 50-step forward kernel with H = 64 (B is
+ * 64 KB, twice L1) from 71.9-72.4 to 68.7-70.5 us (benchmarks/
+ * latency_budget.py, three alternating runs); a GRU's (48 KB) did not
+ * change, nor did chunks of 8 rows (their multiply, not the reads, bounds
+ * them). The sums, and so the results, are the same either way.
+ *
  * Packed layout: panels of SKRNN_NR columns (3 vectors: 24 floats, 12
  * doubles), each stored as k rows of SKRNN_NR contiguous values, then the
  * n % SKRNN_NR leftover columns as one k x r block; k * n values in all.
@@ -532,41 +541,51 @@ SKRNN_DEFINE_BLOCKS(double, f64, skrnn_vf64, skrnn_vf64_u)
 #define SKRNN_DEFINE_GEMM(T, S, V, ROW)                                        \
 ROW void skrnn_step_gemm_##S(                                                  \
     int m, int n, int k, const T *SKRNN_RESTRICT A, int lda,                   \
-    const T *SKRNN_RESTRICT P, T beta, T *SKRNN_RESTRICT C, int ldc)           \
+    const T *SKRNN_RESTRICT P, T beta, T *SKRNN_RESTRICT C, int ldc,           \
+    int backwards)                                                             \
 {                                                                              \
     enum { L = sizeof(V) / sizeof(T), NR = SKRNN_NR_##S };                     \
-    int i, j0, nb = n - n % NR, m4 = m - m % 4;                                \
+    int np = n / NR, nb = np * NR, m4 = m - m % 4;                             \
+    /* one row: groups of 3 panels, one group of the 1 or 2 panels left,       \
+     * then the leftover panel (the tail) */                                   \
+    int n3 = np / 3, ng = n3 + (np % 3 != 0);                                  \
+    int i, q, g, j0;                                                           \
     const T *a;                                                                \
     T *c;                                                                      \
-    /* 4-row blocks: panels outside, rows inside, so that a panel is read    \
-     * from memory once per call and then from cache */                       \
-    for (j0 = 0; j0 < nb; j0 += NR)                                            \
-        for (i = 0; i < m4; i += 4)                                            \
-            skrnn_block_##S##_4x1x3(k, A + (size_t)i * lda, lda,               \
-                                    P + (size_t)j0 * k, NR, beta,              \
-                                    C + (size_t)i * ldc + j0, ldc);            \
-    j0 = nb; /* the leftover panel, if any */                                 \
-    for (i = 0; i < m4; i += 4) {                                              \
-        a = A + (size_t)i * lda;                                               \
-        c = C + (size_t)i * ldc;                                               \
-        SKRNN_TAIL(T, S, 4, L)                                                 \
+    /* 4-row blocks: panels outside (the tail last), rows inside, so that a    \
+     * panel is read from memory once per call and then from cache */          \
+    for (q = 0; q <= np; q++) {                                                \
+        g = backwards ? np - q : q;                                            \
+        j0 = g * NR;                                                           \
+        for (i = 0; i < m4; i += 4) {                                          \
+            a = A + (size_t)i * lda;                                           \
+            c = C + (size_t)i * ldc;                                           \
+            if (g < np)                                                        \
+                skrnn_block_##S##_4x1x3(k, a, lda, P + (size_t)j0 * k, NR,     \
+                                        beta, c + j0, ldc);                    \
+            else                                                               \
+                SKRNN_TAIL(T, S, 4, L)                                         \
+        }                                                                      \
     }                                                                          \
-    /* rows left over (all of them when one sequence is predicted) */         \
+    /* rows left over (all of them when one sequence is predicted) */          \
     for (i = m4; i < m; i++) {                                                 \
         a = A + (size_t)i * lda;                                               \
         c = C + (size_t)i * ldc;                                               \
-        for (j0 = 0; j0 + 3 * NR <= nb; j0 += 3 * NR)                          \
-            skrnn_block_##S##_1x3x3(k, a, lda, P + (size_t)j0 * k, NR, beta,   \
-                                    c + j0, ldc);                              \
-        if (j0 + 2 * NR <= nb) {                                               \
-            skrnn_block_##S##_1x2x3(k, a, lda, P + (size_t)j0 * k, NR, beta,   \
-                                    c + j0, ldc);                              \
-            j0 += 2 * NR;                                                      \
+        for (q = 0; q <= ng; q++) {                                            \
+            g = backwards ? ng - q : q;                                        \
+            j0 = g < ng ? 3 * NR * g : nb;                                     \
+            if (g < n3)                                                        \
+                skrnn_block_##S##_1x3x3(k, a, lda, P + (size_t)j0 * k, NR,     \
+                                        beta, c + j0, ldc);                    \
+            else if (g < ng && np % 3 == 2)                                    \
+                skrnn_block_##S##_1x2x3(k, a, lda, P + (size_t)j0 * k, NR,     \
+                                        beta, c + j0, ldc);                    \
+            else if (g < ng)                                                   \
+                skrnn_block_##S##_1x1x3(k, a, lda, P + (size_t)j0 * k, NR,     \
+                                        beta, c + j0, ldc);                    \
+            else                                                               \
+                SKRNN_TAIL(T, S, 1, L)                                         \
         }                                                                      \
-        for (; j0 < nb; j0 += NR)                                              \
-            skrnn_block_##S##_1x1x3(k, a, lda, P + (size_t)j0 * k, NR, beta,   \
-                                    c + j0, ldc);                              \
-        SKRNN_TAIL(T, S, 1, L)                                                 \
     }                                                                          \
 }
 
@@ -594,13 +613,15 @@ SKRNN_DEFINE_TILE(double, f64)
 #define SKRNN_DEFINE_GEMM(T, S, ROW)                                           \
 ROW void skrnn_step_gemm_##S(                                                  \
     int m, int n, int k, const T *A, int lda, const T *P, T beta, T *C,        \
-    int ldc)                                                                   \
+    int ldc, int backwards)                                                    \
 {                                                                              \
-    int j0;                                                                    \
-    for (j0 = 0; j0 < n; j0 += SKRNN_NR_##S)                                   \
+    int q, j0, np = (n + SKRNN_NR_##S - 1) / SKRNN_NR_##S;                     \
+    for (q = 0; q < np; q++) {                                                 \
+        j0 = (backwards ? np - 1 - q : q) * SKRNN_NR_##S;                      \
         skrnn_step_gemm_edge_##S(                                              \
             m, 0, n - j0 < SKRNN_NR_##S ? n - j0 : SKRNN_NR_##S, k, A, lda,    \
             P + (size_t)j0 * k, beta, C + j0, ldc);                            \
+    }                                                                          \
 }
 SKRNN_DEFINE_GEMM(float, f32, SKRNN_SIMD_FN)
 SKRNN_DEFINE_GEMM(double, f64, SKRNN_SIMD_FN)

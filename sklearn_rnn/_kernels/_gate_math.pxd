@@ -59,9 +59,11 @@ cdef extern from "_gate_math.h" nogil:
     void skrnn_pack_f64(int k, int n, const double *W, Py_ssize_t sp,
                         Py_ssize_t sj, double *P)
     void skrnn_step_gemm_f32(int m, int n, int k, const float *A, int lda,
-                             const float *P, float beta, float *C, int ldc)
+                             const float *P, float beta, float *C, int ldc,
+                             int backwards)
     void skrnn_step_gemm_f64(int m, int n, int k, const double *A, int lda,
-                             const double *P, double beta, double *C, int ldc)
+                             const double *P, double beta, double *C, int ldc,
+                             int backwards)
 
 
 cdef enum Activation:

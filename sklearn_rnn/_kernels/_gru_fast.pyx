@@ -80,7 +80,7 @@ cdef void _forward_chunk(
         h_prev = _prev_state(s, t, B, reverse, h0, H, states, W, &ld_prev)
         _step_gemm(b1 - b0, 3 * H, H,
               h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t,
-              <floating> 0, hh + <Py_ssize_t> b0 * 3 * H, 3 * H)
+              <floating> 0, hh + <Py_ssize_t> b0 * 3 * H, 3 * H, s)
         for b in range(b0, b1):
             _forward_row(gates + (<Py_ssize_t> t * B + b) * 3 * H,
                          hh + <Py_ssize_t> b * 3 * H,
@@ -110,7 +110,7 @@ cdef void _backward_chunk(
                           h_prev + <Py_ssize_t> b * ld_prev, t < lengths[b], H)
         _step_gemm(b1 - b0, H, 3 * H,
               dA_h + (<Py_ssize_t> t * B + b0) * 3 * H, 3 * H, weight_hh,
-              <floating> 1, carry + b0 * H, H)
+              <floating> 1, carry + b0 * H, H, s)
         if bptt_steps > 0:
             for b in range(b0, b1):
                 if _window_start(t, lengths[b], bptt_steps, reverse):

@@ -82,7 +82,7 @@ cdef void _forward_chunk(
         c_prev = _prev_state(s, t, B, reverse, c0, H, cells, H, &ld_cprev)
         _step_gemm(b1 - b0, 4 * H, H,
               h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t,
-              <floating> 1, gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H)
+              <floating> 1, gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H, s)
         for b in range(b0, b1):
             _forward_row(gates + (<Py_ssize_t> t * B + b) * 4 * H,
                          states + (<Py_ssize_t> t * B + b) * W,
@@ -110,7 +110,7 @@ cdef void _backward_chunk(
                           c_prev + b * H, t < lengths[b], H)
         _step_gemm(b1 - b0, H, 4 * H,
               gates + (<Py_ssize_t> t * B + b0) * 4 * H, 4 * H, weight_hh,
-              <floating> 1, carry_h + b0 * H, H)
+              <floating> 1, carry_h + b0 * H, H, s)
         if bptt_steps > 0:
             for b in range(b0, b1):
                 if _window_start(t, lengths[b], bptt_steps, reverse):

@@ -98,20 +98,22 @@ cdef inline void _gemm_block(
 
 cdef inline void _step_gemm(
     int m, int n, int k, const floating *A, int lda, const floating *P,
-    floating beta, floating *C, int ldc,
+    floating beta, floating *C, int ldc, int s,
 ) noexcept nogil:
-    """Row-major C = A @ B + beta C for a per-step recurrent product.
+    """Row-major C = A @ B + beta C for the s-th step of a sweep.
 
     ``P`` is the (k, n) matrix B packed by ``_packed_weight``: W_hh^T in the
     forward sweep, W_hh itself in the reverse sweep. Our own register-
     blocked loops (``_gate_math.h``), not BLAS: the weights are packed once
     per call rather than at every step, and a row's result does not depend
-    on the chunking.
+    on the chunking. Odd steps read the packed panels last to first, so a
+    step starts on the panels that the one before read last, still in the
+    cache (the same sums: only the order of the columns changes).
     """
     if floating is float:
-        skrnn_step_gemm_f32(m, n, k, A, lda, P, beta, C, ldc)
+        skrnn_step_gemm_f32(m, n, k, A, lda, P, beta, C, ldc, s & 1)
     else:
-        skrnn_step_gemm_f64(m, n, k, A, lda, P, beta, C, ldc)
+        skrnn_step_gemm_f64(m, n, k, A, lda, P, beta, C, ldc, s & 1)
 
 
 cdef inline floating *_packed_weight(const floating *W, int rows, int cols,

@@ -102,7 +102,7 @@ cdef void _forward_chunk(
         # Recurrence: h[t, b0:b1] += h_prev[b0:b1] @ W_hh^T.
         _step_gemm(b1 - b0, H, H,
               h_prev + <Py_ssize_t> b0 * ld_prev, ld_prev, weight_hh_t,
-              <floating> 1, states + (<Py_ssize_t> t * B + b0) * W, W)
+              <floating> 1, states + (<Py_ssize_t> t * B + b0) * W, W, s)
         for b in range(b0, b1):
             _forward_row(states + (<Py_ssize_t> t * B + b) * W,
                          h_prev + <Py_ssize_t> b * ld_prev, b_ih, b_hh,
@@ -125,7 +125,7 @@ cdef void _backward_chunk(
         # carry = dL/dh_prev += dA[t, b0:b1] @ W_hh
         _step_gemm(b1 - b0, H, H,
               dA + (<Py_ssize_t> t * B + b0) * H, H, weight_hh, <floating> 1,
-              carry + b0 * H, H)
+              carry + b0 * H, H, s)
         if bptt_steps > 0:
             for b in range(b0, b1):
                 if _window_start(t, lengths[b], bptt_steps, reverse):
