@@ -28,6 +28,11 @@ What is measured (see benchmarks/README.md for the columns):
   epoch, for each library in its own process.
 * seqlen: one training epoch at T = 25 ... 800 (gru, medium), time per step.
 
+The thread counts of each cell and config run back to back; before each
+config, the float32 GEMM peak is measured again at every thread count, and a
+section after the main table compares the thread counts (ours, torch, and the
+peak: the machine's own gain from its second core at that moment).
+
 Threads: each measurement runs with ``threadpool_limits(n)`` on OpenMP and
 BLAS (sklearn_rnn's ``_openmp_effective_n_threads`` reads the OpenMP limit
 through ``omp_get_max_threads``) and ``torch.set_num_threads(n)``; the script
@@ -366,7 +371,8 @@ MAIN_TABLE_HEAD = [
 # Benchmarks
 # ----------------------------------------------------------------------
 def bench_config(cell, config, threads, args, peak):
-    """Rows 'train' and 'infer' of one cell x config x thread count."""
+    """Rows 'train' and 'infer' of one cell x config x thread count, and
+    their medians: {bench: (ours seconds, torch seconds)}."""
     batch, T, F, H = CONFIGS[config]
     n_seq = args.n_batches * batch
     X, y = make_data(n_seq, T, F)
@@ -384,6 +390,7 @@ def bench_config(cell, config, threads, args, peak):
         torch_fit(cell, X[:n_warm], y[:n_warm], H, batch, 1)
 
     t_ours, t_torch = time_pair(fit_ours, fit_torch, args.repeats, warm_fit)
+    medians = {"train": (statistics.median(t_ours), statistics.median(t_torch))}
     flops = train_flops(cell, batch, T, F, H) * args.n_batches * args.epochs
     seqs = n_seq * args.epochs
     label = f"{config} ({batch},{T},{F},{H})"
@@ -407,11 +414,38 @@ def bench_config(cell, config, threads, args, peak):
     t_ours, t_torch = time_pair(
         lambda: clf.predict_proba(X), lambda: torch_proba(model, X), args.repeats
     )
+    medians["infer"] = (statistics.median(t_ours), statistics.median(t_torch))
     flops = forward_flops(cell, batch, T, F, H) * args.n_batches
     rows.append(
         result_row(cell, label, threads, "infer", t_ours, t_torch, n_seq, flops, peak)
     )
-    return rows
+    return rows, medians
+
+
+def scaling_section(args, medians, peaks):
+    """Time at the fewest threads / time at the most, per cell, config and
+    bench, for both libraries and for the GEMM peak measured just before
+    the config's rows (the machine's own scaling at that moment)."""
+    t1, t2 = min(args.threads), max(args.threads)
+    lines = [
+        (
+            f"## {t2} threads vs {t1} (time at {t1} / time at {t2}; the thread counts "
+            "of a row measured back to back)"
+        ),
+        "",
+        "| cell | config | bench | ours | torch | GEMM peak |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for config in args.configs:
+        machine = peaks[config, t2] / peaks[config, t1]
+        for cell in args.cells:
+            for bench in ("train", "infer"):
+                (o1, r1), (o2, r2) = (medians[cell, config, t][bench] for t in (t1, t2))
+                lines.append(
+                    f"| {cell} | {config} | {bench} | {o1 / o2:.2f} | {r1 / r2:.2f} "
+                    f"| {machine:.2f} |"
+                )
+    return lines
 
 
 def bench_latency(cell, threads, args, peak):
@@ -706,17 +740,6 @@ def main(argv=None):
         log(f"[{time.perf_counter() - t_start:6.0f}s] {msg}")
 
     emit(report)
-    peaks = {}
-    for t in args.threads:
-        with n_threads(t):
-            peaks[t] = gemm_peak(t)
-    peak_line = f"- float32 GEMM peak (numpy {GEMM_N}x{GEMM_N} matmul, best of 7): "
-    peak_line += ", ".join(
-        f"{t} thread(s) {peaks[t]:.1f} GFLOP/s" for t in args.threads
-    )
-    emit([peak_line, ""])
-    report += [peak_line, ""]
-
     body = [
         (
             f"## Training ({args.n_batches} batches of B sequences per epoch) and "
@@ -724,22 +747,59 @@ def main(argv=None):
             f"call), median of {args.repeats}"
         ),
         "",
+        (
+            "The thread counts of a cell and config run back to back, so that the "
+            "machine's drift falls on both alike; a row's % of peak is against the "
+            "GEMM peak measured just before its config (listed after the table)."
+        ),
+        "",
         *MAIN_TABLE_HEAD,
     ]
     emit(body)
-    for t in args.threads:
-        with n_threads(t):
-            for config in args.configs:
-                for cell in args.cells:
-                    progress(f"{cell} {config} {t} thread(s)")
-                    rows = bench_config(cell, config, t, args, peaks[t])
-                    emit(rows)
-                    body += rows
+    peaks, medians = {}, {}
+    for config in args.configs:
+        for t in args.threads:
+            with n_threads(t):
+                peaks[config, t] = gemm_peak(t)
+        for cell in args.cells:
+            for t in args.threads:
+                progress(f"{cell} {config} {t} thread(s)")
+                with n_threads(t):
+                    rows, medians[cell, config, t] = bench_config(
+                        cell, config, t, args, peaks[config, t]
+                    )
+                emit(rows)
+                body += rows
+    lines = [
+        "",
+        (
+            f"float32 GEMM peak (numpy {GEMM_N}x{GEMM_N} matmul, best of 7), measured "
+            "before each config's rows:"
+        ),
+        "",
+    ]
+    lines += [
+        f"- {config}: "
+        + ", ".join(
+            f"{t} thread(s) {peaks[config, t]:.1f} GFLOP/s" for t in args.threads
+        )
+        for config in args.configs
+    ]
+    if len(args.threads) > 1:
+        lines += ["", *scaling_section(args, medians, peaks)]
+    lines += [
+        "",
+        "## Single-sequence latency (% of peak against the first config's peak)",
+        "",
+        *MAIN_TABLE_HEAD,
+    ]
+    emit(lines)
+    body += lines
     for t in args.threads:
         with n_threads(t):
             for cell in args.cells:
                 progress(f"latency {cell} {t} thread(s)")
-                row = bench_latency(cell, t, args, peaks[t])
+                row = bench_latency(cell, t, args, peaks[args.configs[0], t])
                 emit([row])
                 body.append(row)
     report += body
