@@ -177,7 +177,9 @@ def test_gate_activations_accurate_over_the_whole_range(dtype, sigmoid_floor):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_lone_row_same_bits_as_block_rows(dtype):
     """A row of the step product alone (one sequence) is bit-identical to
-    the same row inside a 4-row block, for every panel count and tail.
+    the same row inside a 4-row block, for every panel count and tail, and
+    matches NumPy's product at every step: odd steps read the packed panels
+    last to first, so T = 3 runs both orders on both paths.
 
     relu on non-negative weights and states passes every product through
     unchanged (tanh would flatten a last-bit difference above |a| ~ 1).
@@ -197,6 +199,11 @@ def test_lone_row_same_bits_as_block_rows(dtype):
         assert (out > 0).all()
         for b in range(1, B):  # rows 0-3: one 4-row block; row 4: alone
             assert_array_equal(out[:, b], out[:, 0], err_msg=f"{H=} row {b}")
+        h = h0[0].astype(np.float64)
+        for t in range(T):
+            h = np.maximum(h @ W_hh.T.astype(np.float64), 0)
+            assert_allclose(out[t, 0], h, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                            err_msg=f"{H=} step {t}")  # fmt: skip
 
 
 def test_float32_close_to_float64():
