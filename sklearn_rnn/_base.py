@@ -2,9 +2,9 @@
 
 The recurrent layers run in the compiled kernels. In training the dense
 output layer, its loss and the loss's gradient run in one compiled call
-(``_kernels._output_fast.dense_loss_grad``); the losses here are the NumPy
-references it is tested against, and what the unsupervised
-``RNNTransformer`` scores its validation split with. ``predict_proba``'s
+(``_kernels._output_fast.dense_loss_grad``; ``RNNTransformer`` scores its
+validation split with the same compiled loss); the losses here are the
+NumPy references they are tested against. ``predict_proba``'s
 softmax is compiled too (``softmax``); ``softmax_rows`` and
 ``log_softmax_rows`` stay the references. Losses are computed from the raw
 outputs (logits), which is exact and stable where ``log(probability)``

@@ -46,7 +46,6 @@ from threadpoolctl import ThreadpoolController
 
 from ._base import (
     LOSS_ACTIVATION,
-    LOSS_FUNCTIONS,
     OUT_ACTIVATIONS,
     _row_weights,
     log_probabilities,
@@ -61,7 +60,7 @@ from ._compat import (
 )
 from ._kernels import _rnn_fast
 from ._kernels._openmp_helpers import _openmp_effective_n_threads
-from ._kernels._output_fast import all_finite
+from ._kernels._output_fast import LOSSES, all_finite, loss_grad
 from ._kernels._training_fast import gather_time_major, penalize
 from ._network import CELLS, POOLINGS, RecurrentNetwork, Workspace
 from ._stochastic_optimizers import AdamOptimizer, SGDOptimizer
@@ -687,8 +686,8 @@ class BaseRecurrent(BaseEstimator, metaclass=ABCMeta):
         """
         net = self._net
         if Y is None:
-            loss_name, Y = "squared_error", X[1:]
-            w = _step_weights(X.shape[0] - 1, lengths - 1, sample_weight, X.dtype)
+            loss_name = "squared_error"
+            Y, w = _next_step_targets(X, lengths, sample_weight)
         elif Y.ndim == 3:
             loss_name = self._loss
             w = _step_weights(X.shape[0], lengths, sample_weight, X.dtype)
@@ -1057,7 +1056,7 @@ def _step_weights(steps, lengths, sample_weight, dtype):
 
     Each valid step (``t < lengths[b]``) has the weight of its sequence,
     normalised to sum to one over the valid steps; padded steps get 0 (no
-    loss, no gradient). As ``_step_loss``.
+    loss, no gradient).
     """
     w = _step_mask(steps, lengths).astype(dtype)
     if sample_weight is not None:
@@ -1070,35 +1069,11 @@ def _step_weights(steps, lengths, sample_weight, dtype):
     return w.reshape(-1)
 
 
-def _step_loss(loss_name, Z, Y, mask, sample_weight):
-    """A per-step loss over the valid steps only.
-
-    Z, Y : (T, B, K) outputs and targets (time-major); mask : (T, B). Every
-    valid step has the weight of its sequence; padded steps get no gradient.
-    """
-    dZ = np.zeros_like(Z)
-    if not mask.any():
-        return 0.0, dZ
-    weights = None
-    if sample_weight is not None:
-        weights = np.broadcast_to(sample_weight, mask.shape)[mask]
-    loss, g = LOSS_FUNCTIONS[loss_name](Z[mask], Y[mask], weights)
-    dZ[mask] = g
-    return loss, dZ
-
-
-def _next_step_loss(Z, X, lengths, sample_weight):
-    """Squared error of predicting step t+1 from the state at step t.
-
-    Z : (T, B, F) outputs; X : (T, B, F) inputs. Only pairs of valid steps
-    (t + 1 < lengths[b]) count.
-    """
-    dZ = np.zeros_like(Z)
-    loss, dZ[:-1] = _step_loss(
-        "squared_error", Z[:-1], X[1:], _step_mask(Z.shape[0] - 1, lengths - 1),
-        sample_weight,
-    )  # fmt: skip
-    return loss, dZ
+def _next_step_targets(X, lengths, sample_weight):
+    """Targets and row weights of next-step prediction on time-major ``X``:
+    the target of step t is ``X[t + 1]``, and only pairs of valid steps
+    (``t + 1 < lengths[b]``) count."""
+    return X[1:], _step_weights(X.shape[0] - 1, lengths - 1, sample_weight, X.dtype)
 
 
 # ----------------------------------------------------------------------
@@ -1992,7 +1967,11 @@ class RNNTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseRecu
             return self._score_arrays(X, lengths, y, sample_weight)
         X_tm = np.ascontiguousarray(X.transpose(1, 0, 2))
         Z, _ = self._net.forward(self._theta, X_tm, lengths, self._n_threads)
-        return -_next_step_loss(Z, X_tm, lengths, sample_weight)[0]
+        Y, w = _next_step_targets(X_tm, lengths, sample_weight)
+        F = X_tm.shape[2]
+        # the training loss's compiled pass (it overwrites Z with dL/dZ)
+        return -loss_grad(Z[:-1].reshape(-1, F), Y.reshape(-1, F), w,
+                          LOSSES["squared_error"])  # fmt: skip
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
