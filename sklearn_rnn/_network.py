@@ -566,10 +566,14 @@ class RecurrentNetwork:
                 return top[T - 1]
             return np.concatenate([top[T - 1, :, :H], top[0, :, H:]], axis=1)
         valid = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
-        if pooling == "mean":
-            return (top * valid).sum(axis=0) / lengths[:, None].astype(top.dtype)
-        masked = np.where(valid, top, -np.inf)
-        return masked.max(axis=0)
+        # The only NumPy arithmetic on the states between the kernels and
+        # the caller's finiteness check (fit: after each mini-batch; predict:
+        # ``_run_chunk``), which reports an overflowed network as a
+        # ValueError: inf * 0 here would only add NumPy's warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if pooling == "mean":
+                return (top * valid).sum(axis=0) / lengths[:, None].astype(top.dtype)
+            return np.where(valid, top, -np.inf).max(axis=0)
 
     def _feature_grad(self, top, n_rows, buffers):
         """Where the output layer writes dL/d(features), (n_rows, D*H).
